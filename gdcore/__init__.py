@@ -1,0 +1,34 @@
+"""Gradient Descent Lab's engine: data, losses and gradients, optimizers, runs, theory, chart tables.
+
+>>> import gdcore
+>>> data = gdcore.make_data()                  # the blog's make_regression data
+>>> run = gdcore.descend(data.X, data.y)       # alpha=0.01, 100 epochs, w0=1, b0=0
+>>> run.summary_line()
+'Best epoch: 100, Error: 378.512, Weights: 38.184, Bias: 0.451'
+"""
+
+from gdcore.data import Dataset, make_data
+from gdcore.engine import descend
+from gdcore.export import reproduce_code, trajectory_csv
+from gdcore.model import Quadratic, gradient, mse
+from gdcore.reference import blog_shape_pitfall, reference_descend
+from gdcore.theory import Fit, Theory, analyze, least_squares
+from gdcore.trajectory import Trajectory
+
+__all__ = [
+    "Dataset",
+    "Fit",
+    "Quadratic",
+    "Theory",
+    "Trajectory",
+    "analyze",
+    "blog_shape_pitfall",
+    "descend",
+    "gradient",
+    "least_squares",
+    "make_data",
+    "mse",
+    "reference_descend",
+    "reproduce_code",
+    "trajectory_csv",
+]

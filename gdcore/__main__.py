@@ -1,0 +1,5 @@
+import sys
+
+from gdcore.cli import main
+
+sys.exit(main())

@@ -1,0 +1,103 @@
+"""`python -m gdcore`: run the blog's experiment (or any variant) from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from gdcore.data import make_data
+from gdcore.engine import descend
+from gdcore.export import trajectory_csv
+from gdcore.model import Quadratic
+from gdcore.theory import analyze_quadratic, least_squares
+from gdcore.trajectory import format_weights
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad flag in one line and exits 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m gdcore",
+        description="Gradient descent on make_regression data; defaults are the blog's settings.",
+    )
+    parser.add_argument("--alpha", type=float, default=0.01, help="learning rate (> 0)")
+    parser.add_argument("--epochs", type=int, default=100, help="epochs (0..1,000,000)")
+    parser.add_argument("--samples", type=int, default=100, help="rows of data (2..2,000,000)")
+    parser.add_argument("--features", type=int, default=1, help="features (1..50)")
+    parser.add_argument("--noise", type=float, default=20.0, help="noise std (>= 0)")
+    parser.add_argument("--seed", type=int, default=42, help="random_state (0..2**32-1)")
+    parser.add_argument("--w0", type=float, default=1.0, help="start value of every weight")
+    parser.add_argument("--b0", type=float, default=0.0, help="start value of the bias")
+    parser.add_argument("--tol", type=float, default=None, help="stop when the loss stabilizes")
+    parser.add_argument("--csv", type=Path, default=None, help="write the trajectory to this CSV")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead")
+    return parser
+
+
+def run(args: argparse.Namespace) -> dict:
+    """The experiment the flags describe, as a plain dict of results."""
+    data = make_data(args.samples, args.features, args.noise, args.seed)
+    quadratic = Quadratic.from_data(data.X, data.y)
+    trajectory = descend(
+        data.X,
+        data.y,
+        alpha=args.alpha,
+        epochs=args.epochs,
+        w0=args.w0,
+        b0=args.b0,
+        tol=args.tol,
+        quadratic=quadratic,
+    )
+    fit = least_squares(data.X, data.y)
+    theory = analyze_quadratic(quadratic)
+    return {"data": data, "trajectory": trajectory, "fit": fit, "theory": theory}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result = run(args)
+        if args.csv is not None:
+            args.csv.write_text(trajectory_csv(result["trajectory"], result["data"].feature_names))
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    trajectory, fit, theory = result["trajectory"], result["fit"], result["theory"]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "best_epoch": trajectory.best_epoch,
+                    "error": trajectory.best_loss,
+                    "weights": trajectory.best_weights.tolist(),
+                    "bias": trajectory.best_bias,
+                    "epochs_run": trajectory.epochs_run,
+                    "stop_reason": trajectory.stop_reason,
+                    "diverged": trajectory.diverged,
+                    "optimum": {
+                        "weights": fit.weights.tolist(),
+                        "bias": fit.bias,
+                        "error": fit.loss,
+                    },
+                    "alpha_max": theory.alpha_max,
+                    "alpha_opt": theory.alpha_opt,
+                }
+            )
+        )
+        return 0
+    print(trajectory.summary_line())
+    print(
+        f"Least squares: Error: {fit.loss:.3f}, Weights: {format_weights(fit.weights)}, Bias: {fit.bias:.3f}"
+    )
+    print(f"Stopped: {trajectory.stop_reason} after {trajectory.epochs_run} epochs")
+    print(f"alpha_max: {theory.alpha_max:.3f} (alpha_opt: {theory.alpha_opt:.3f})")
+    if args.csv is not None:
+        print(f"Trajectory written to {args.csv}")
+    return 0

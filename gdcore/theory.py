@@ -1,0 +1,121 @@
+"""What can be known before running: the least-squares optimum and the step-size theory of plain GD."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from gdcore.model import Quadratic
+from gdcore.validation import as_regression_arrays, check
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The closed-form least-squares line: weights (d,), bias, and its MSE."""
+
+    weights: np.ndarray
+    bias: float
+    loss: float
+    rank: int
+    note: str = ""
+
+
+def least_squares(X, y) -> Fit:
+    """argmin_{w,b} mean((y - X w - b)^2), solved by lstsq on centred data.
+
+    Centring gives w* = lstsq(X - mean(X), y - mean(y)) and b* = mean(y) - mean(X) . w*. With a constant
+    feature or fewer rows than parameters the minimiser is not unique; lstsq returns the one of least norm.
+    """
+    X, y = as_regression_arrays(X, y)
+    n, d = X.shape
+    x_mean, y_mean = X.mean(axis=0), y.mean()
+    weights, _, rank, _ = np.linalg.lstsq(X - x_mean, y - y_mean, rcond=None)
+    bias = float(y_mean - x_mean @ weights)
+    residual = y - (X @ weights + bias)
+    note = ""
+    if rank < d:
+        note = (
+            f"the features span only {rank} of {d} directions (a constant or repeated feature, or "
+            "fewer rows than parameters): many lines fit equally well; this is the one of least norm"
+        )
+    return Fit(weights, bias, float(residual @ residual / n), int(rank) + 1, note)
+
+
+@dataclass(frozen=True)
+class Theory:
+    """Step-size theory of full-batch GD on this data, from the Hessian H = (2/N) A^T A (A = [X, 1]).
+
+    Plain GD satisfies theta_t - theta* = (I - alpha H)^t (theta_0 - theta*), so each eigen-direction
+    of the error is multiplied by (1 - alpha lambda_i) per epoch.
+    """
+
+    eigenvalues: np.ndarray
+    alpha_max: float
+    alpha_opt: float
+    condition_number: float
+    flat_directions: int
+
+    @property
+    def lambda_min(self) -> float:
+        return float(self.eigenvalues[0])
+
+    @property
+    def lambda_max(self) -> float:
+        return float(self.eigenvalues[-1])
+
+    def rate(self, alpha: float) -> float:
+        """max_i |1 - alpha lambda_i|: the per-epoch contraction of the parameter error (< 1 converges)."""
+        alpha = check("alpha", alpha)
+        return float(np.max(np.abs(1.0 - alpha * self.eigenvalues)))
+
+    def loss_rate(self, alpha: float) -> float:
+        """Per-epoch factor of the loss gap J_t - J* in the slowest direction: rate(alpha)^2."""
+        return self.rate(alpha) ** 2
+
+    def epochs_to_shrink(self, alpha: float, factor: float) -> float:
+        """Epochs t with rate^(2t) = factor: how long the loss gap takes to shrink by `factor` (< 1).
+
+        inf when the run does not converge at this alpha (rate >= 1).
+        """
+        loss_rate = self.loss_rate(alpha)
+        if loss_rate >= 1.0:
+            return math.inf
+        if loss_rate == 0.0:
+            return 1.0
+        return math.log(factor) / math.log(loss_rate)
+
+    @property
+    def note(self) -> str:
+        if self.flat_directions == 0:
+            return ""
+        return (
+            f"{self.flat_directions} flat direction(s) (lambda = 0): the loss does not change along "
+            "them, so GD never moves there and the optimum is not unique"
+        )
+
+
+def analyze(X, y) -> Theory:
+    """Hessian eigenvalues, alpha_max = 2 / lambda_max, alpha_opt = 2 / (lambda_min + lambda_max).
+
+    With flat directions (lambda = 0) the condition number is infinite and alpha_opt uses the smallest
+    non-zero eigenvalue, the slowest direction that GD can still move along.
+    """
+    return analyze_quadratic(Quadratic.from_data(X, y))
+
+
+def analyze_quadratic(quadratic: Quadratic) -> Theory:
+    """`analyze` from the sufficient statistics already computed."""
+    eigenvalues = np.sort(quadratic.eigenvalues)
+    lam_max = float(eigenvalues[-1])
+    positive = eigenvalues[eigenvalues > 0]
+    flat = int(eigenvalues.size - positive.size)
+    lam_min_moving = float(positive[0])
+    return Theory(
+        eigenvalues=eigenvalues,
+        alpha_max=2.0 / lam_max,
+        alpha_opt=2.0 / (lam_min_moving + lam_max),
+        condition_number=math.inf if flat else lam_max / float(eigenvalues[0]),
+        flat_directions=flat,
+    )
