@@ -12,7 +12,7 @@ from gdcore.engine import descend
 from gdcore.export import reproduce_code, trajectory_csv
 from gdcore.model import Quadratic, gradient, mse
 from gdcore.reference import blog_shape_pitfall, reference_descend
-from gdcore.theory import Fit, Theory, analyze, least_squares
+from gdcore.theory import Fit, Theory, analyze, analyze_quadratic, least_squares
 from gdcore.trajectory import Trajectory
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "Theory",
     "Trajectory",
     "analyze",
+    "analyze_quadratic",
     "blog_shape_pitfall",
     "descend",
     "gradient",

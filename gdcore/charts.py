@@ -1,0 +1,440 @@
+"""Chart-ready tables (pandas) and the dashboard's Altair charts. No Streamlit here.
+
+Every table is bounded: `st.altair_chart` ships each row to the browser, so long trajectories are
+downsampled to at most MAX_CHART_ROWS rows per chart, always keeping each run's first, last and best
+epoch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from gdcore.landscape import LossGrid
+from gdcore.theory import Fit
+from gdcore.trajectory import Trajectory
+
+MAX_CHART_ROWS = 5000
+MAX_SCATTER_POINTS = 1000
+FIT_FRAMES = 101
+
+# One colour per quantity, the same in every chart.
+COLORS = {
+    "loss": "#4C6EF5",
+    "test loss": "#AE3EC9",
+    "w": "#F08C00",
+    "b": "#2F9E44",
+    "optimum": "#E03131",
+    "data": "#868E96",
+    "start": "#1F2633",
+}
+RUN_PALETTE = ["#4C6EF5", "#F08C00", "#2F9E44", "#E03131", "#AE3EC9", "#1098AD", "#5C940D"]
+
+
+def sample_epochs(n_states: int, max_points: int, keep: Sequence[int] = ()) -> np.ndarray:
+    """Sorted indices into 0..n_states-1, at most max(max_points, len(keep) + 2) of them.
+
+    Always holds 0, n_states - 1 and `keep`; the rest is half evenly spaced and half geometric, so both
+    the fast early drop and the long tail keep their shape.
+    """
+    last = n_states - 1
+    must = np.unique(np.clip(np.array([0, last, *keep], dtype=np.int64), 0, last))
+    if n_states <= max_points:
+        return np.arange(n_states)
+    budget = max(max_points - must.size, 0)
+    linear = np.linspace(0, last, budget // 2 + 2).round().astype(np.int64)
+    geometric = np.geomspace(1, last, budget - budget // 2 + 2).round().astype(np.int64)
+    indices = np.unique(np.concatenate([must, linear, geometric]))
+    if indices.size > max(max_points, must.size):
+        extra = np.setdiff1d(indices, must)
+        chosen = extra[np.linspace(0, extra.size - 1, max_points - must.size).round().astype(np.int64)]
+        indices = np.unique(np.concatenate([must, chosen]))
+    return indices
+
+
+def _per_run_budget(n_runs: int, series: int = 1) -> int:
+    return max(MAX_CHART_ROWS // max(n_runs * series, 1), 3)
+
+
+def loss_table(runs: Mapping[str, Trajectory], test_loss: Mapping[str, np.ndarray] | None = None):
+    """Rows (run, epoch, loss, series, best) for every run, downsampled, best epoch flagged."""
+    test_loss = test_loss or {}
+    series_count = 2 if test_loss else 1
+    frames = []
+    for name, run in runs.items():
+        idx = sample_epochs(run.loss.size, _per_run_budget(len(runs), series_count), [run.best_epoch])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "run": name,
+                    "epoch": idx,
+                    "loss": run.loss[idx],
+                    "series": "train" if name in test_loss else "loss",
+                    "best": idx == run.best_epoch,
+                }
+            )
+        )
+        if name in test_loss:
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "run": name,
+                        "epoch": idx,
+                        "loss": test_loss[name][idx],
+                        "series": "test",
+                        "best": False,
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _color(field: str, domain: Sequence[str], palette: Sequence[str], title: str):
+    return alt.Color(
+        f"{field}:N",
+        scale=alt.Scale(domain=list(domain), range=list(palette[: len(domain)])),
+        legend=alt.Legend(title=title, orient="top") if len(domain) > 1 else None,
+    )
+
+
+def loss_chart(table: pd.DataFrame, optimum_loss: float, log_scale: bool = True) -> alt.Chart:
+    """Loss per epoch for each run, the least-squares minimum as a dashed rule, best epochs marked."""
+    runs = list(dict.fromkeys(table["run"]))
+    positive = table["loss"][table["loss"] > 0]
+    y_scale = (
+        alt.Scale(type="log", domainMin=float(min(positive.min(), optimum_loss) * 0.9))
+        if log_scale and len(positive)
+        else alt.Scale(zero=False)
+    )
+    color = _color("run", runs, RUN_PALETTE if len(runs) > 1 else [COLORS["loss"]], "Run")
+    base = alt.Chart(table)
+    line = base.mark_line(strokeWidth=2.5, clip=True).encode(
+        x=alt.X("epoch:Q", title="Epoch"),
+        y=alt.Y("loss:Q", title="MSE (loss)", scale=y_scale),
+        color=color,
+        strokeDash=alt.StrokeDash(
+            "series:N", legend=alt.Legend(title=None, orient="top") if table["series"].nunique() > 1 else None
+        ),
+        detail="series:N",
+        tooltip=[
+            alt.Tooltip("run:N", title="Run"),
+            alt.Tooltip("series:N", title="Series"),
+            alt.Tooltip("epoch:Q", title="Epoch"),
+            alt.Tooltip("loss:Q", title="MSE", format=",.4f"),
+        ],
+    )
+    best = (
+        base.transform_filter(alt.datum.best)
+        .mark_point(size=120, filled=True, shape="diamond")
+        .encode(
+            x="epoch:Q",
+            y=alt.Y("loss:Q", scale=y_scale),
+            color=color,
+            tooltip=[
+                alt.Tooltip("run:N", title="Run"),
+                alt.Tooltip("epoch:Q", title="Best epoch"),
+                alt.Tooltip("loss:Q", title="Best MSE", format=",.4f"),
+            ],
+        )
+    )
+    rule = (
+        alt.Chart(pd.DataFrame({"loss": [optimum_loss], "label": ["least-squares minimum"]}))
+        .mark_rule(color=COLORS["optimum"], strokeDash=[6, 4], strokeWidth=2)
+        .encode(
+            y="loss:Q",
+            tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("loss:Q", title="MSE*", format=",.4f")],
+        )
+    )
+    return (line + best + rule).properties(title="Loss per epoch", height=320)
+
+
+def parameter_table(runs: Mapping[str, Trajectory], names: Sequence[str]) -> pd.DataFrame:
+    """Rows (run, epoch, parameter, value) for every weight and the bias, downsampled."""
+    frames = []
+    n_params = len(names)
+    for run_name, run in runs.items():
+        idx = sample_epochs(run.loss.size, _per_run_budget(len(runs), n_params), [run.best_epoch])
+        values = np.column_stack([run.weights[idx], run.bias[idx]])
+        for k, name in enumerate(names):
+            frames.append(
+                pd.DataFrame({"run": run_name, "epoch": idx, "parameter": name, "value": values[:, k]})
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+def parameter_chart(table: pd.DataFrame, optimum: Mapping[str, float]) -> alt.Chart:
+    """Each parameter per epoch, with a dashed line at its least-squares value."""
+    names = list(optimum)
+    runs = list(dict.fromkeys(table["run"]))
+    palette = [COLORS["w"], COLORS["b"]] if len(names) == 2 else RUN_PALETTE * 8
+    palette = palette[:-1] + [COLORS["b"]] if len(names) > 2 else palette
+    color = _color("parameter", names, palette, "Parameter")
+    lines = (
+        alt.Chart(table)
+        .mark_line(strokeWidth=2.5, clip=True)
+        .encode(
+            x=alt.X("epoch:Q", title="Epoch"),
+            y=alt.Y("value:Q", title="Parameter value"),
+            color=color,
+            strokeDash=alt.StrokeDash("run:N", legend=alt.Legend(title="Run", orient="top"))
+            if len(runs) > 1
+            else alt.value([1, 0]),
+            detail="run:N",
+            tooltip=[
+                alt.Tooltip("run:N", title="Run"),
+                alt.Tooltip("parameter:N", title="Parameter"),
+                alt.Tooltip("epoch:Q", title="Epoch"),
+                alt.Tooltip("value:Q", title="Value", format=",.4f"),
+            ],
+        )
+    )
+    targets = pd.DataFrame({"parameter": names, "value": [optimum[n] for n in names]})
+    rules = (
+        alt.Chart(targets)
+        .mark_rule(strokeDash=[6, 4], strokeWidth=1.5, opacity=0.9)
+        .encode(
+            y="value:Q",
+            color=color,
+            tooltip=[
+                alt.Tooltip("parameter:N", title="Least-squares"),
+                alt.Tooltip("value:Q", title="Value", format=",.4f"),
+            ],
+        )
+    )
+    return (lines + rules).properties(
+        title="Parameters per epoch (dashed: least-squares optimum)", height=300
+    )
+
+
+def _scatter_sample(n: int, seed: int = 0) -> np.ndarray:
+    if n <= MAX_SCATTER_POINTS:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, MAX_SCATTER_POINTS, replace=False))
+
+
+def fit_tables(x: np.ndarray, y: np.ndarray, run: Trajectory, fit: Fit):
+    """(points, lines): a sample of the data, and the fitted line's two ends at up to FIT_FRAMES epochs
+    (frame f is the f-th chosen epoch) plus the least-squares line as frame -1."""
+    idx = _scatter_sample(x.size)
+    points = pd.DataFrame({"x": x[idx], "y": y[idx]})
+    x_ends = np.array([x.min(), x.max()])
+    epochs = sample_epochs(run.loss.size, FIT_FRAMES, [run.best_epoch])
+    w, b = run.weights[epochs, 0], run.bias[epochs]
+    lines = pd.DataFrame(
+        {
+            "frame": np.repeat(np.arange(epochs.size), 2),
+            "epoch": np.repeat(epochs, 2),
+            "x": np.tile(x_ends, epochs.size),
+            "y": (w[:, None] * x_ends[None, :] + b[:, None]).ravel(),
+            "w": np.repeat(w, 2),
+            "b": np.repeat(b, 2),
+            "loss": np.repeat(run.loss[epochs], 2),
+        }
+    )
+    optimum = pd.DataFrame({"x": x_ends, "y": fit.weights[0] * x_ends + fit.bias})
+    return points, lines, optimum
+
+
+def fit_chart(
+    points: pd.DataFrame, lines: pd.DataFrame, optimum: pd.DataFrame, start_frame: int
+) -> alt.Chart:
+    """The data, the least-squares line, and the fitted line at the epoch chosen with the slider
+    (a client-side Altair parameter: scrubbing needs no rerun)."""
+    n_frames = int(lines["frame"].max()) + 1
+    frame = alt.param(
+        name="frame",
+        value=int(start_frame),
+        bind=alt.binding_range(min=0, max=n_frames - 1, step=1, name="Epoch frame "),
+    )
+    y_lo = float(min(points["y"].min(), optimum["y"].min()))
+    y_hi = float(max(points["y"].max(), optimum["y"].max()))
+    pad = 0.1 * (y_hi - y_lo or 1.0)
+    y_scale = alt.Scale(domain=[y_lo - pad, y_hi + pad])
+    dots = (
+        alt.Chart(points)
+        .mark_circle(size=36, opacity=0.55, color=COLORS["data"])
+        .encode(
+            x=alt.X("x:Q", title="x (feature)"),
+            y=alt.Y("y:Q", title="y (target)", scale=y_scale),
+            tooltip=[alt.Tooltip("x:Q", format=",.3f"), alt.Tooltip("y:Q", format=",.3f")],
+        )
+    )
+    best_line = (
+        alt.Chart(optimum)
+        .mark_line(color=COLORS["optimum"], strokeDash=[6, 4], strokeWidth=2)
+        .encode(x="x:Q", y=alt.Y("y:Q", scale=y_scale))
+    )
+    current = alt.Chart(lines).transform_filter(alt.datum.frame == frame)
+    fitted = current.mark_line(color=COLORS["loss"], strokeWidth=3, clip=True).encode(
+        x="x:Q",
+        y=alt.Y("y:Q", scale=y_scale),
+        tooltip=[
+            alt.Tooltip("epoch:Q", title="Epoch"),
+            alt.Tooltip("w:Q", format=",.4f"),
+            alt.Tooltip("b:Q", format=",.4f"),
+            alt.Tooltip("loss:Q", title="MSE", format=",.4f"),
+        ],
+    )
+    label = (
+        current.transform_filter(alt.datum.x == float(lines["x"].min()))
+        .transform_calculate(
+            text="'epoch ' + datum.epoch + ':  w = ' + format(datum.w, ',.3f') + ',  b = '"
+            " + format(datum.b, ',.3f') + ',  MSE = ' + format(datum.loss, ',.2f')"
+        )
+        .mark_text(align="left", baseline="top", dx=6, dy=6, fontSize=13, color=COLORS["loss"])
+        .encode(x=alt.value(0), y=alt.value(0), text="text:N")
+    )
+    return (
+        (dots + best_line + fitted + label)
+        .add_params(frame)
+        .properties(title="Data and fitted line (blue: this epoch, red dashed: least squares)", height=340)
+    )
+
+
+def prediction_tables(y: np.ndarray, predicted: np.ndarray) -> pd.DataFrame:
+    """A sample of (actual, predicted) pairs for the d > 1 fit chart."""
+    idx = _scatter_sample(y.size)
+    return pd.DataFrame({"actual": y[idx], "predicted": predicted[idx]})
+
+
+def prediction_chart(table: pd.DataFrame, title: str) -> alt.Chart:
+    """Predicted against actual, with the y = x diagonal (a perfect fit lies on it)."""
+    lo = float(min(table["actual"].min(), table["predicted"].min()))
+    hi = float(max(table["actual"].max(), table["predicted"].max()))
+    dots = (
+        alt.Chart(table)
+        .mark_circle(size=36, opacity=0.55, color=COLORS["loss"])
+        .encode(
+            x=alt.X("actual:Q", title="Actual y", scale=alt.Scale(domain=[lo, hi])),
+            y=alt.Y("predicted:Q", title="Predicted y", scale=alt.Scale(domain=[lo, hi])),
+            tooltip=[alt.Tooltip("actual:Q", format=",.3f"), alt.Tooltip("predicted:Q", format=",.3f")],
+        )
+    )
+    diagonal = (
+        alt.Chart(pd.DataFrame({"actual": [lo, hi], "predicted": [lo, hi]}))
+        .mark_line(color=COLORS["optimum"], strokeDash=[6, 4])
+        .encode(x="actual:Q", y="predicted:Q")
+    )
+    return (dots + diagonal).properties(title=title, height=340)
+
+
+def landscape_tables(
+    grid: LossGrid, paths: Mapping[str, np.ndarray], optimum: np.ndarray, max_path_rows: int
+):
+    """(cells, path, marks): grid cells with J, each run's path (epoch, u, v, loss), start and optimum."""
+    du = (grid.u[1] - grid.u[0]) / 2
+    dv = (grid.v[1] - grid.v[0]) / 2
+    uu, vv = np.meshgrid(grid.u, grid.v)
+    cells = pd.DataFrame(
+        {
+            "u": uu.ravel() - du,
+            "u2": uu.ravel() + du,
+            "v": vv.ravel() - dv,
+            "v2": vv.ravel() + dv,
+            "loss": grid.loss.ravel(),
+        }
+    )
+    (u_lo, u_hi), (v_lo, v_hi) = (grid.u[[0, -1]] + [-du, du]), (grid.v[[0, -1]] + [-dv, dv])
+    frames = []
+    budget = max(max_path_rows // max(len(paths), 1), 3)
+    for name, path in paths.items():
+        idx = sample_epochs(path.shape[0], budget)
+        inside = (
+            (path[idx, 0] >= u_lo) & (path[idx, 0] <= u_hi) & (path[idx, 1] >= v_lo) & (path[idx, 1] <= v_hi)
+        )
+        frames.append(
+            pd.DataFrame(
+                {
+                    "run": name,
+                    "epoch": idx,
+                    "u": path[idx, 0],
+                    "v": path[idx, 1],
+                    "loss": path[idx, 2],
+                    "inside": inside,
+                }
+            )
+        )
+    path_table = pd.concat(frames, ignore_index=True)
+    first = next(iter(paths.values()))
+    marks = pd.DataFrame(
+        {
+            "what": ["start", "least-squares optimum"],
+            "u": [first[0, 0], optimum[0]],
+            "v": [first[0, 1], optimum[1]],
+        }
+    )
+    return cells, path_table, marks
+
+
+def landscape_chart(
+    cells: pd.DataFrame, path: pd.DataFrame, marks: pd.DataFrame, u_title: str, v_title: str, title: str
+) -> alt.Chart:
+    """J(u, v) as a heat map with banded (contour-like) log colours, each run's path drawn over it."""
+    u_domain = [float(cells["u"].min()), float(cells["u2"].max())]
+    v_domain = [float(cells["v"].min()), float(cells["v2"].max())]
+    x = alt.X("u:Q", title=u_title, scale=alt.Scale(domain=u_domain, nice=False, zero=False))
+    y = alt.Y("v:Q", title=v_title, scale=alt.Scale(domain=v_domain, nice=False, zero=False))
+    heat = (
+        alt.Chart(cells)
+        .mark_rect(opacity=0.9)
+        .encode(
+            x=x,
+            x2="u2:Q",
+            y=y,
+            y2="v2:Q",
+            color=alt.Color(
+                "loss:Q",
+                title="MSE",
+                scale=alt.Scale(type="log", scheme="blues", reverse=True, nice=False),
+                bin=False,
+            ),
+            tooltip=[alt.Tooltip("loss:Q", title="MSE", format=",.2f")],
+        )
+    )
+    runs = list(dict.fromkeys(path["run"]))
+    color = _color("run", runs, RUN_PALETTE if len(runs) > 1 else [COLORS["w"]], "Run")
+    visible = alt.Chart(path).transform_filter(alt.datum.inside)
+    trail = visible.mark_line(strokeWidth=2, clip=True).encode(x=x, y=y, color=color, order="epoch:Q")
+    dots = visible.mark_circle(size=40, clip=True, opacity=0.9).encode(
+        x=x,
+        y=y,
+        color=color,
+        tooltip=[
+            alt.Tooltip("run:N", title="Run"),
+            alt.Tooltip("epoch:Q", title="Epoch"),
+            alt.Tooltip("u:Q", title=u_title, format=",.4f"),
+            alt.Tooltip("v:Q", title=v_title, format=",.4f"),
+            alt.Tooltip("loss:Q", title="MSE", format=",.3f"),
+        ],
+    )
+    points = (
+        alt.Chart(marks)
+        .mark_point(size=220, filled=True, strokeWidth=1.5, stroke="white")
+        .encode(
+            x=x,
+            y=y,
+            shape=alt.Shape(
+                "what:N",
+                scale=alt.Scale(domain=["start", "least-squares optimum"], range=["circle", "diamond"]),
+                legend=alt.Legend(title=None, orient="top"),
+            ),
+            color=alt.Color(
+                "what:N",
+                scale=alt.Scale(
+                    domain=["start", "least-squares optimum"], range=[COLORS["start"], COLORS["optimum"]]
+                ),
+                legend=None,
+            ),
+            tooltip=[
+                alt.Tooltip("what:N", title=" "),
+                alt.Tooltip("u:Q", title=u_title, format=",.4f"),
+                alt.Tooltip("v:Q", title=v_title, format=",.4f"),
+            ],
+        )
+    )
+    return (
+        (heat + trail + dots + points).resolve_scale(color="independent").properties(title=title, height=420)
+    )

@@ -1,0 +1,116 @@
+"""The dashboard's experiment settings: defaults (the blog's), the ranges its controls offer, and the
+parsing of shared URLs. No Streamlit here, so the rules are testable and the app stays a thin layout.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+
+
+def _log_grid(low_exp: int, high_exp: int, per_decade: int) -> tuple[float, ...]:
+    """10^(k / per_decade) for k in [low_exp*per_decade, high_exp*per_decade], 3 significant digits."""
+    values = (10.0 ** (k / per_decade) for k in range(low_exp * per_decade, high_exp * per_decade + 1))
+    return tuple(float(f"{v:.3g}") for v in values)
+
+
+# alpha on a log scale, 1e-4 .. 10, ten steps a decade; holds 0.01 exactly and values past alpha_max.
+ALPHA_CHOICES = _log_grid(-4, 1, 10)
+SAMPLE_CHOICES = tuple(m * 10**e for e in range(1, 7) for m in (1, 2, 5) if m * 10**e <= 1_000_000)
+TOL_CHOICES = (1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10)
+
+UI_RANGES = {
+    "noise": (0.0, 100.0),
+    "seed": (0, 2**32 - 1),
+    "epochs": (1, 100_000),
+    "w0": (-100.0, 100.0),
+    "b0": (-100.0, 100.0),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One experiment as the dashboard shows it; the defaults are the blog's."""
+
+    samples: int = 100
+    noise: float = 20.0
+    seed: int = 42
+    alpha: float = 0.01
+    epochs: int = 100
+    w0: float = 1.0
+    b0: float = 0.0
+    stop: bool = False
+    tol: float = 1e-6
+
+    def changed(self) -> dict[str, object]:
+        """The settings that differ from the defaults (what a share URL needs to carry)."""
+        default = Settings()
+        return {k: v for k, v in asdict(self).items() if getattr(default, k) != v}
+
+    def data_kwargs(self) -> dict[str, object]:
+        return {"n_samples": self.samples, "noise": self.noise, "seed": self.seed}
+
+    def descend_kwargs(self) -> dict[str, object]:
+        return {
+            "alpha": self.alpha,
+            "epochs": self.epochs,
+            "w0": self.w0,
+            "b0": self.b0,
+            "tol": self.tol if self.stop else None,
+        }
+
+
+DEFAULTS = Settings()
+KEYS = tuple(f.name for f in fields(Settings))
+
+
+def _parse_one(key: str, raw: str):
+    """Turn one URL value into a setting the controls can show, or raise ValueError saying why not."""
+    text = raw.strip()
+    if key == "stop":
+        if text.lower() in ("true", "1", "yes", "on"):
+            return True
+        if text.lower() in ("false", "0", "no", "off"):
+            return False
+        raise ValueError(f"stop must be true or false; got {raw!r}")
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"{key} must be a number; got {raw!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{key} must be a finite number; got {raw!r}")
+    if key in ("alpha", "samples", "tol"):
+        choices = {"alpha": ALPHA_CHOICES, "samples": SAMPLE_CHOICES, "tol": TOL_CHOICES}[key]
+        if number <= 0 or not choices[0] * 0.999 <= number <= choices[-1] * 1.001:
+            raise ValueError(f"{key} must be from {choices[0]:g} to {choices[-1]:g}; got {raw!r}")
+        # The control is a log-scale slider: take the nearest value it offers.
+        return min(choices, key=lambda c: abs(math.log(c / number)))
+    low, high = UI_RANGES[key]
+    if not low <= number <= high:
+        raise ValueError(f"{key} must be from {low:g} to {high:g}; got {raw!r}")
+    if key in ("seed", "epochs"):
+        if not number.is_integer():
+            raise ValueError(f"{key} must be a whole number; got {raw!r}")
+        return int(number)
+    return number
+
+
+def parse_query(params: dict[str, str]) -> tuple[Settings, list[str]]:
+    """Settings from URL query parameters; a junk or out-of-range value keeps the default.
+
+    Returns the settings and one notice per value that was not used (unknown keys are ignored).
+    """
+    values, notices = {}, []
+    for key in KEYS:
+        if key not in params:
+            continue
+        try:
+            values[key] = _parse_one(key, str(params[key]))
+        except ValueError as exc:
+            notices.append(f"{exc}: using the default {getattr(DEFAULTS, key)!r} instead.")
+    return replace(DEFAULTS, **values), notices
+
+
+def to_query(settings: Settings) -> dict[str, str]:
+    """The URL query parameters for these settings (defaults are left out to keep links short)."""
+    return {k: (str(v).lower() if isinstance(v, bool) else repr(v)) for k, v in settings.changed().items()}
