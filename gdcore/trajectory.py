@@ -84,6 +84,8 @@ def collect(
     reason, previous = "epochs", start_loss
     for loss, theta in chunks:
         stop = loss.shape[0]
+        if stop == 0:  # an empty chunk (e.g. the reference loop at epochs=0) adds nothing
+            continue
         finite = np.isfinite(loss) & np.isfinite(theta).all(axis=1)
         if not finite.all():
             stop, reason = int(np.argmin(finite)), "diverged"

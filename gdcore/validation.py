@@ -87,7 +87,7 @@ MAX_FEATURES = LIMITS["n_features"].high
 
 def check(name: str, value: object):
     """Validate `value` against LIMITS[name]; return it as int or float, or raise ValueError."""
-    return LIMITS[name].check(name, value)
+    return LIMITS[name].check(name, _plain_scalar(value))
 
 
 def check_optional(name: str, value: object):
@@ -133,11 +133,18 @@ def as_regression_arrays(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
 def as_start_weights(w0: object, n_features: int) -> np.ndarray:
     """Return the starting weights as a float64 (d,) array: a scalar is repeated for every weight."""
     if np.ndim(w0) == 0:
-        return np.full(n_features, check("w0", w0 if not isinstance(w0, np.generic) else w0.item()))
+        return np.full(n_features, check("w0", _plain_scalar(w0)))
     values = list(np.asarray(w0, dtype=object).ravel())
     if len(values) != n_features:
         raise ValueError(f"w0 must be a scalar or have {n_features} entries; got {len(values)}")
     out = np.empty(n_features)
     for i, v in enumerate(values):
-        out[i] = check(f"w0[{i}]", v.item() if isinstance(v, np.generic) else v)
+        out[i] = LIMITS["w0"].check(f"w0[{i}]", _plain_scalar(v))
     return out
+
+
+def _plain_scalar(value: object) -> object:
+    """A numpy scalar or 0-d array as the Python number it holds; anything else unchanged."""
+    if isinstance(value, np.generic | np.ndarray) and np.ndim(value) == 0:
+        return value.item()
+    return value
