@@ -7,18 +7,25 @@
 'Best epoch: 100, Error: 378.512, Weights: 38.184, Bias: 0.451'
 """
 
+from gdcore.csv_input import MAX_UPLOAD_MB, CsvPreview, inspect_csv, read_csv
 from gdcore.data import Dataset, make_data
+from gdcore.datasets import DATASET_NAMES, load_dataset, train_test_indices, train_test_split
 from gdcore.engine import descend
 from gdcore.export import reproduce_code, trajectory_csv
 from gdcore.model import Quadratic, gradient, mse
 from gdcore.reference import blog_shape_pitfall, reference_descend
+from gdcore.scaling import Scaler, standardize
 from gdcore.theory import Fit, Theory, analyze, analyze_quadratic, least_squares
 from gdcore.trajectory import Trajectory
 
 __all__ = [
+    "DATASET_NAMES",
+    "MAX_UPLOAD_MB",
+    "CsvPreview",
     "Dataset",
     "Fit",
     "Quadratic",
+    "Scaler",
     "Theory",
     "Trajectory",
     "analyze",
@@ -26,10 +33,16 @@ __all__ = [
     "blog_shape_pitfall",
     "descend",
     "gradient",
+    "inspect_csv",
     "least_squares",
+    "load_dataset",
     "make_data",
     "mse",
+    "read_csv",
     "reference_descend",
     "reproduce_code",
+    "standardize",
+    "train_test_indices",
+    "train_test_split",
     "trajectory_csv",
 ]
