@@ -24,11 +24,9 @@ class IntRange:
         return f"an integer from {self.low:,} to {self.high:,}"
 
     def check(self, name: str, value: object) -> int:
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            if isinstance(value, numbers.Real) and float(value).is_integer():
-                value = int(value)
-            else:
-                raise ValueError(f"{name} must be {self.describe()}; got {value!r}")
+        whole_real = isinstance(value, numbers.Real) and float(value).is_integer()
+        if isinstance(value, bool | np.bool_) or not (isinstance(value, numbers.Integral) or whole_real):
+            raise ValueError(f"{name} must be {self.describe()}; got {value!r}")
         value = int(value)
         if not self.low <= value <= self.high:
             raise ValueError(f"{name} must be {self.describe()}; got {value:,}")
