@@ -290,7 +290,8 @@ def _check_unique(names: list[str]) -> None:
     repeated = {name: where for name, where in positions.items() if len(where) > 1}
     if repeated:
         details = "; ".join(
-            f"{name!r} names columns {', '.join(map(str, where))}" for name, where in repeated.items()
+            f"{name!r} is the name of columns {', '.join(map(str, where[:-1]))} and {where[-1]}"
+            for name, where in repeated.items()
         )
         raise ValueError(f"column names must be unique: {details}; rename the columns so each is unique")
 
