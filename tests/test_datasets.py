@@ -106,6 +106,18 @@ def test_csv_round_trip_from_path_bytes_and_file_likes(tmp_path):
     assert gdcore.read_csv(path).name == "houses.csv"
 
 
+def test_csv_from_a_streamlit_upload():
+    uploaded_file_manager = pytest.importorskip("streamlit.runtime.uploaded_file_manager")
+    from streamlit.proto.Common_pb2 import FileURLs
+
+    record = uploaded_file_manager.UploadedFileRec("id-1", "data/houses.csv", "text/csv", GOOD_CSV)
+    upload = uploaded_file_manager.UploadedFile(record, FileURLs())
+    assert gdcore.inspect_csv(upload).name == "houses.csv"
+    data = gdcore.read_csv(upload)
+    np.testing.assert_array_equal(data.X, GOOD_X)
+    assert data.name == "houses.csv"
+
+
 def test_csv_explicit_target_and_features():
     data = gdcore.read_csv(GOOD_CSV, target="size", features=["age", "price"])
     np.testing.assert_array_equal(data.X, np.column_stack([GOOD_X[:, 2], GOOD_Y]))
