@@ -21,7 +21,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from gdcore.validation import MAX_FEATURES
 
 if TYPE_CHECKING:
     import pandas as pd
+
+CsvSource = str | os.PathLike | bytes | bytearray | memoryview | IO[bytes] | IO[str]
+"""A path, the file's bytes, or a binary or text file-like (Streamlit's UploadedFile is a BytesIO)."""
 
 MAX_UPLOAD_MB = 50  # the dashboard's .streamlit/config.toml sets server.maxUploadSize to the same
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024  # Streamlit counts a megabyte as 1024 * 1024 bytes
@@ -83,7 +86,7 @@ class _Parsed:
     delimiter: str
 
 
-def inspect_csv(source) -> CsvPreview:
+def inspect_csv(source: CsvSource) -> CsvPreview:
     """Parse `source` (a path, bytes, or a binary or text file-like) and describe its columns.
 
     Raises ValueError for a file that is too large, empty, not UTF-8 text, not parseable as CSV, has
@@ -113,7 +116,7 @@ def inspect_csv(source) -> CsvPreview:
 
 
 def read_csv(
-    source,
+    source: CsvSource,
     target: str | None = None,
     features: Sequence[str] | None = None,
     *,
@@ -240,7 +243,7 @@ def _names(names: Sequence[str]) -> str:
 # bytes -> text -> frame
 
 
-def _parse(source) -> _Parsed:
+def _parse(source: CsvSource) -> _Parsed:
     raw, name = _read_source(source)
     text = _decode(raw)
     import pandas as pd
@@ -331,7 +334,7 @@ def _decode(raw: bytes | str) -> str:
     return text
 
 
-def _read_source(source) -> tuple[bytes | str, str]:
+def _read_source(source: CsvSource) -> tuple[bytes | str, str]:
     """The raw content of `source` and a name for it, refusing anything over MAX_UPLOAD_BYTES."""
     if isinstance(source, bytes | bytearray | memoryview):
         raw = bytes(source)
