@@ -47,6 +47,10 @@ def run_descent(n_samples, noise, seed, alpha, epochs, w0, b0, tol):
     )
 
 
+def show_chart(spec: charts.ChartSpec, **kwargs) -> None:
+    st.vega_lite_chart(spec.vega_lite(), **kwargs)
+
+
 # ---------------------------------------------------------------- state and URL
 def initialise_state() -> None:
     """Once per session: settings from the URL (junk values fall back to defaults with a notice)."""
@@ -149,14 +153,12 @@ def headline(run, fit, theory, settings: Settings) -> None:
 def charts_section(data, quadratic, fit, run) -> None:
     runs = {"GD": run}
     log_scale = st.toggle("Log-scale loss axis", value=True, key="log_loss")
-    st.altair_chart(charts.loss_chart(charts.loss_table(runs), fit.loss, log_scale), width="stretch")
+    show_chart(charts.loss_chart(charts.loss_table(runs), fit.loss, log_scale), width="stretch")
     optimum = {"w": float(fit.weights[0]), "b": fit.bias}
-    st.altair_chart(
-        charts.parameter_chart(charts.parameter_table(runs, ["w", "b"]), optimum), width="stretch"
-    )
+    show_chart(charts.parameter_chart(charts.parameter_table(runs, ["w", "b"]), optimum), width="stretch")
     points, lines, best_line = charts.fit_tables(data.X[:, 0], data.y, run, fit)
     start_frame = int(lines.loc[lines["epoch"] == run.best_epoch, "frame"].iloc[0])
-    st.altair_chart(charts.fit_chart(points, lines, best_line, start_frame), width="stretch")
+    show_chart(charts.fit_chart(points, lines, best_line, start_frame), width="stretch")
     st.caption("Drag the *Epoch frame* slider under the chart to watch the line move, epoch by epoch.")
     path = np.column_stack([run.weights[:, 0], run.bias, run.loss])
     optimum_point = quadratic.theta_star[[0, -1]]
@@ -164,7 +166,7 @@ def charts_section(data, quadratic, fit, run) -> None:
     bounds = window(np.vstack([optimum_point, path[:, :2]]), max_span=span)
     grid = loss_grid(quadratic, bounds, 0, 1)
     cells, path_table, marks = charts.landscape_tables(grid, {"GD": path}, optimum_point, 600)
-    st.altair_chart(
+    show_chart(
         charts.landscape_chart(
             cells, path_table, marks, "w", "b", "Loss landscape J(w, b) and the path taken"
         ),

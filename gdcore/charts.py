@@ -8,6 +8,7 @@ epoch.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import altair as alt
 import numpy as np
@@ -32,6 +33,36 @@ COLORS = {
     "start": "#1F2633",
 }
 RUN_PALETTE = ["#4C6EF5", "#F08C00", "#2F9E44", "#E03131", "#AE3EC9", "#1098AD", "#5C940D"]
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """An Altair chart whose layers read named data sets, and those data sets.
+
+    Keeping the data apart from the chart lets `vega_lite()` skip Altair's JSON-schema validation and
+    data hashing (most of a rerun's time); the charts are built only from typed encodings, so the
+    schema is checked once, by the tests (`chart.to_dict()` validates).
+    """
+
+    chart: alt.TopLevelMixin
+    datasets: dict[str, pd.DataFrame]
+
+    def vega_lite(self) -> dict:
+        """The Vega-Lite spec with the data sets attached (for `st.vega_lite_chart`)."""
+        spec = self.chart.to_dict(validate=False)
+        spec.pop("config", None)  # Altair's default theme; the dashboard's theme applies instead
+        spec["datasets"] = dict(self.datasets)
+        return spec
+
+    def altair(self) -> alt.TopLevelMixin:
+        """A self-contained Altair chart (data inline), e.g. to show in a notebook."""
+        return self.chart.properties(
+            datasets={name: table.to_dict("records") for name, table in self.datasets.items()}
+        )
+
+
+def _data(name: str) -> alt.NamedData:
+    return alt.NamedData(name=name)
 
 
 def sample_epochs(n_states: int, max_points: int, keep: Sequence[int] = ()) -> np.ndarray:
@@ -100,7 +131,7 @@ def _color(field: str, domain: Sequence[str], palette: Sequence[str], title: str
     )
 
 
-def loss_chart(table: pd.DataFrame, optimum_loss: float, log_scale: bool = True) -> alt.Chart:
+def loss_chart(table: pd.DataFrame, optimum_loss: float, log_scale: bool = True) -> ChartSpec:
     """Loss per epoch for each run, the least-squares minimum as a dashed rule, best epochs marked."""
     runs = list(dict.fromkeys(table["run"]))
     positive = table["loss"][table["loss"] > 0]
@@ -110,7 +141,7 @@ def loss_chart(table: pd.DataFrame, optimum_loss: float, log_scale: bool = True)
         else alt.Scale(zero=False)
     )
     color = _color("run", runs, RUN_PALETTE if len(runs) > 1 else [COLORS["loss"]], "Run")
-    base = alt.Chart(table)
+    base = alt.Chart(_data("loss"))
     line = base.mark_line(strokeWidth=2.5, clip=True).encode(
         x=alt.X("epoch:Q", title="Epoch"),
         y=alt.Y("loss:Q", title="MSE (loss)", scale=y_scale),
@@ -141,14 +172,16 @@ def loss_chart(table: pd.DataFrame, optimum_loss: float, log_scale: bool = True)
         )
     )
     rule = (
-        alt.Chart(pd.DataFrame({"loss": [optimum_loss], "label": ["least-squares minimum"]}))
+        alt.Chart(_data("minimum"))
         .mark_rule(color=COLORS["optimum"], strokeDash=[6, 4], strokeWidth=2)
         .encode(
             y="loss:Q",
             tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("loss:Q", title="MSE*", format=",.4f")],
         )
     )
-    return (line + best + rule).properties(title="Loss per epoch", height=320)
+    minimum = pd.DataFrame({"loss": [optimum_loss], "label": ["least-squares minimum"]})
+    chart = (line + best + rule).properties(title="Loss per epoch", height=320)
+    return ChartSpec(chart, {"loss": table, "minimum": minimum})
 
 
 def parameter_table(runs: Mapping[str, Trajectory], names: Sequence[str]) -> pd.DataFrame:
@@ -165,15 +198,15 @@ def parameter_table(runs: Mapping[str, Trajectory], names: Sequence[str]) -> pd.
     return pd.concat(frames, ignore_index=True)
 
 
-def parameter_chart(table: pd.DataFrame, optimum: Mapping[str, float]) -> alt.Chart:
+def parameter_chart(table: pd.DataFrame, optimum: Mapping[str, float]) -> ChartSpec:
     """Each parameter per epoch, with a dashed line at its least-squares value."""
     names = list(optimum)
     runs = list(dict.fromkeys(table["run"]))
     palette = [COLORS["w"], COLORS["b"]] if len(names) == 2 else RUN_PALETTE * 8
-    palette = palette[:-1] + [COLORS["b"]] if len(names) > 2 else palette
+    palette = [*palette[:-1], COLORS["b"]] if len(names) > 2 else palette
     color = _color("parameter", names, palette, "Parameter")
     lines = (
-        alt.Chart(table)
+        alt.Chart(_data("parameters"))
         .mark_line(strokeWidth=2.5, clip=True)
         .encode(
             x=alt.X("epoch:Q", title="Epoch"),
@@ -193,7 +226,7 @@ def parameter_chart(table: pd.DataFrame, optimum: Mapping[str, float]) -> alt.Ch
     )
     targets = pd.DataFrame({"parameter": names, "value": [optimum[n] for n in names]})
     rules = (
-        alt.Chart(targets)
+        alt.Chart(_data("optimum"))
         .mark_rule(strokeDash=[6, 4], strokeWidth=1.5, opacity=0.9)
         .encode(
             y="value:Q",
@@ -204,9 +237,10 @@ def parameter_chart(table: pd.DataFrame, optimum: Mapping[str, float]) -> alt.Ch
             ],
         )
     )
-    return (lines + rules).properties(
+    chart = (lines + rules).properties(
         title="Parameters per epoch (dashed: least-squares optimum)", height=300
     )
+    return ChartSpec(chart, {"parameters": table, "optimum": targets})
 
 
 def _scatter_sample(n: int, seed: int = 0) -> np.ndarray:
@@ -240,7 +274,7 @@ def fit_tables(x: np.ndarray, y: np.ndarray, run: Trajectory, fit: Fit):
 
 def fit_chart(
     points: pd.DataFrame, lines: pd.DataFrame, optimum: pd.DataFrame, start_frame: int
-) -> alt.Chart:
+) -> ChartSpec:
     """The data, the least-squares line, and the fitted line at the epoch chosen with the slider
     (a client-side Altair parameter: scrubbing needs no rerun)."""
     n_frames = int(lines["frame"].max()) + 1
@@ -254,7 +288,7 @@ def fit_chart(
     pad = 0.1 * (y_hi - y_lo or 1.0)
     y_scale = alt.Scale(domain=[y_lo - pad, y_hi + pad])
     dots = (
-        alt.Chart(points)
+        alt.Chart(_data("points"))
         .mark_circle(size=36, opacity=0.55, color=COLORS["data"])
         .encode(
             x=alt.X("x:Q", title="x (feature)"),
@@ -263,11 +297,11 @@ def fit_chart(
         )
     )
     best_line = (
-        alt.Chart(optimum)
+        alt.Chart(_data("least_squares"))
         .mark_line(color=COLORS["optimum"], strokeDash=[6, 4], strokeWidth=2)
         .encode(x="x:Q", y=alt.Y("y:Q", scale=y_scale))
     )
-    current = alt.Chart(lines).transform_filter(alt.datum.frame == frame)
+    current = alt.Chart(_data("lines")).transform_filter(alt.datum.frame == frame)
     fitted = current.mark_line(color=COLORS["loss"], strokeWidth=3, clip=True).encode(
         x="x:Q",
         y=alt.Y("y:Q", scale=y_scale),
@@ -287,11 +321,12 @@ def fit_chart(
         .mark_text(align="left", baseline="top", dx=6, dy=6, fontSize=13, color=COLORS["loss"])
         .encode(x=alt.value(0), y=alt.value(0), text="text:N")
     )
-    return (
+    chart = (
         (dots + best_line + fitted + label)
         .add_params(frame)
         .properties(title="Data and fitted line (blue: this epoch, red dashed: least squares)", height=340)
     )
+    return ChartSpec(chart, {"points": points, "lines": lines, "least_squares": optimum})
 
 
 def prediction_tables(y: np.ndarray, predicted: np.ndarray) -> pd.DataFrame:
@@ -300,12 +335,12 @@ def prediction_tables(y: np.ndarray, predicted: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"actual": y[idx], "predicted": predicted[idx]})
 
 
-def prediction_chart(table: pd.DataFrame, title: str) -> alt.Chart:
+def prediction_chart(table: pd.DataFrame, title: str) -> ChartSpec:
     """Predicted against actual, with the y = x diagonal (a perfect fit lies on it)."""
     lo = float(min(table["actual"].min(), table["predicted"].min()))
     hi = float(max(table["actual"].max(), table["predicted"].max()))
     dots = (
-        alt.Chart(table)
+        alt.Chart(_data("predictions"))
         .mark_circle(size=36, opacity=0.55, color=COLORS["loss"])
         .encode(
             x=alt.X("actual:Q", title="Actual y", scale=alt.Scale(domain=[lo, hi])),
@@ -314,11 +349,13 @@ def prediction_chart(table: pd.DataFrame, title: str) -> alt.Chart:
         )
     )
     diagonal = (
-        alt.Chart(pd.DataFrame({"actual": [lo, hi], "predicted": [lo, hi]}))
+        alt.Chart(_data("diagonal"))
         .mark_line(color=COLORS["optimum"], strokeDash=[6, 4])
         .encode(x="actual:Q", y="predicted:Q")
     )
-    return (dots + diagonal).properties(title=title, height=340)
+    diagonal_table = pd.DataFrame({"actual": [lo, hi], "predicted": [lo, hi]})
+    chart = (dots + diagonal).properties(title=title, height=340)
+    return ChartSpec(chart, {"predictions": table, "diagonal": diagonal_table})
 
 
 def landscape_tables(
@@ -328,6 +365,7 @@ def landscape_tables(
     du = (grid.u[1] - grid.u[0]) / 2
     dv = (grid.v[1] - grid.v[0]) / 2
     uu, vv = np.meshgrid(grid.u, grid.v)
+    excess = grid.loss.ravel() - grid.loss.min()
     cells = pd.DataFrame(
         {
             "u": uu.ravel() - du,
@@ -335,6 +373,8 @@ def landscape_tables(
             "v": vv.ravel() - dv,
             "v2": vv.ravel() + dv,
             "loss": grid.loss.ravel(),
+            # log10 of the height above the minimum: equal colour bands read as contour lines.
+            "level": np.log10(excess + 1e-3 * max(excess.max(), 1e-300)),
         }
     )
     (u_lo, u_hi), (v_lo, v_hi) = (grid.u[[0, -1]] + [-du, du]), (grid.v[[0, -1]] + [-dv, dv])
@@ -371,14 +411,14 @@ def landscape_tables(
 
 def landscape_chart(
     cells: pd.DataFrame, path: pd.DataFrame, marks: pd.DataFrame, u_title: str, v_title: str, title: str
-) -> alt.Chart:
+) -> ChartSpec:
     """J(u, v) as a heat map with banded (contour-like) log colours, each run's path drawn over it."""
     u_domain = [float(cells["u"].min()), float(cells["u2"].max())]
     v_domain = [float(cells["v"].min()), float(cells["v2"].max())]
     x = alt.X("u:Q", title=u_title, scale=alt.Scale(domain=u_domain, nice=False, zero=False))
     y = alt.Y("v:Q", title=v_title, scale=alt.Scale(domain=v_domain, nice=False, zero=False))
     heat = (
-        alt.Chart(cells)
+        alt.Chart(_data("cells"))
         .mark_rect(opacity=0.9)
         .encode(
             x=x,
@@ -386,17 +426,17 @@ def landscape_chart(
             y=y,
             y2="v2:Q",
             color=alt.Color(
-                "loss:Q",
-                title="MSE",
-                scale=alt.Scale(type="log", scheme="blues", reverse=True, nice=False),
-                bin=False,
+                "level:Q",
+                title=["log₁₀ height", "above the floor"],
+                scale=alt.Scale(type="quantize", scheme="blues", reverse=True, nice=True, zero=False),
+                legend=alt.Legend(orient="right", format=".1f"),
             ),
             tooltip=[alt.Tooltip("loss:Q", title="MSE", format=",.2f")],
         )
     )
     runs = list(dict.fromkeys(path["run"]))
     color = _color("run", runs, RUN_PALETTE if len(runs) > 1 else [COLORS["w"]], "Run")
-    visible = alt.Chart(path).transform_filter(alt.datum.inside)
+    visible = alt.Chart(_data("path")).transform_filter(alt.datum.inside)
     trail = visible.mark_line(strokeWidth=2, clip=True).encode(x=x, y=y, color=color, order="epoch:Q")
     dots = visible.mark_circle(size=40, clip=True, opacity=0.9).encode(
         x=x,
@@ -411,7 +451,7 @@ def landscape_chart(
         ],
     )
     points = (
-        alt.Chart(marks)
+        alt.Chart(_data("marks"))
         .mark_point(size=220, filled=True, strokeWidth=1.5, stroke="white")
         .encode(
             x=x,
@@ -435,6 +475,7 @@ def landscape_chart(
             ],
         )
     )
-    return (
+    chart = (
         (heat + trail + dots + points).resolve_scale(color="independent").properties(title=title, height=420)
     )
+    return ChartSpec(chart, {"cells": cells, "path": path, "marks": marks})

@@ -37,6 +37,9 @@ def window(points: np.ndarray, margin: float = 0.15, max_span: float | None = No
         lo = np.maximum(lo, anchor - max_span)
         hi = np.minimum(hi, anchor + max_span)
     span = np.maximum(hi - lo, np.maximum(np.abs(hi), 1.0) * 1e-3)
+    # Keep the picture roughly square so the bowl's shape shows: no side under half the other.
+    grow = np.maximum(span.max() / 2 - span, 0.0)
+    lo, hi, span = lo - grow / 2, hi + grow / 2, span + grow
     return np.stack([lo - margin * span, hi + margin * span], axis=1)
 
 
