@@ -13,35 +13,47 @@ from gdcore.datasets import DATASET_NAMES, load_dataset, train_test_indices, tra
 from gdcore.engine import descend
 from gdcore.export import reproduce_code, trajectory_csv
 from gdcore.model import Quadratic, gradient, mse
+from gdcore.optimizers import OPTIMIZERS, Hyperparameter, Optimizer, get_optimizer
 from gdcore.reference import blog_shape_pitfall, reference_descend
 from gdcore.scaling import Scaler, standardize
+from gdcore.stepping import step_path
+from gdcore.sweep import SweepResult, alpha_grid, measured_contraction, sweep
 from gdcore.theory import Fit, Theory, analyze, analyze_quadratic, least_squares
 from gdcore.trajectory import Trajectory
 
 __all__ = [
     "DATASET_NAMES",
     "MAX_UPLOAD_MB",
+    "OPTIMIZERS",
     "CsvPreview",
     "Dataset",
     "Fit",
+    "Hyperparameter",
+    "Optimizer",
     "Quadratic",
     "Scaler",
+    "SweepResult",
     "Theory",
     "Trajectory",
+    "alpha_grid",
     "analyze",
     "analyze_quadratic",
     "blog_shape_pitfall",
     "descend",
+    "get_optimizer",
     "gradient",
     "inspect_csv",
     "least_squares",
     "load_dataset",
     "make_data",
+    "measured_contraction",
     "mse",
     "read_csv",
     "reference_descend",
     "reproduce_code",
     "standardize",
+    "step_path",
+    "sweep",
     "train_test_indices",
     "train_test_split",
     "trajectory_csv",
