@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gdcore
+from gdcore.engine import CHUNK_EPOCHS
 from gdcore.trajectory import Trajectory
 
 FAST = settings(max_examples=40, deadline=None)
@@ -318,3 +319,52 @@ def test_best_epoch_is_the_first_on_ties():
         diverged=False,
     )
     assert run.best_epoch == 1
+
+
+# --- long runs: the fast path works in chunks of epochs; stops must not care where a chunk ends ------
+
+
+@pytest.fixture(scope="module")
+def slow_problem():
+    data = gdcore.make_data(n_samples=60, n_features=2, seed=6)
+    return data.X, data.y, independent_alpha_max(data.X)
+
+
+def test_long_run_across_chunks_matches_reference(slow_problem):
+    X, y, alpha_max = slow_problem
+    kwargs = {"alpha": 0.0005 * alpha_max, "epochs": 3 * CHUNK_EPOCHS + 17}
+    assert_trajectories_match(gdcore.descend(X, y, **kwargs), gdcore.reference_descend(X, y, **kwargs))
+
+
+def test_tol_stop_after_the_first_chunk_matches_reference(slow_problem):
+    X, y, alpha_max = slow_problem
+    alpha, epochs, tol = 0.0005 * alpha_max, 3 * CHUNK_EPOCHS, 1e-5
+    reference = gdcore.reference_descend(X, y, alpha=alpha, epochs=epochs)
+    decrease = -np.diff(reference.loss) / reference.loss[:-1]
+    expected_epochs = int(np.flatnonzero(decrease < tol)[0]) + 1
+    assert CHUNK_EPOCHS < expected_epochs < epochs  # the stop is in a later chunk
+    run = gdcore.descend(X, y, alpha=alpha, epochs=epochs, tol=tol)
+    assert run.stop_reason == "converged" and run.epochs_run == expected_epochs
+
+
+def test_overflow_after_the_first_chunk_keeps_every_finite_state(slow_problem):
+    """alpha 3% above alpha_max overflows after about 6,000 epochs. The literal loop stops a few epochs
+    earlier, when its sum of N squared residuals overflows (before the division by N); the fast path
+    keeps going until the mean itself overflows: at most log(N) / log(r^2) epochs more. On the common
+    prefix both agree."""
+    X, y, alpha_max = slow_problem
+    alpha, epochs = 1.03 * alpha_max, 3 * CHUNK_EPOCHS
+    run = gdcore.descend(X, y, alpha=alpha, epochs=epochs)
+    reference = gdcore.reference_descend(X, y, alpha=alpha, epochs=epochs)
+    assert CHUNK_EPOCHS < reference.epochs_run < epochs
+    assert run.stop_reason == reference.stop_reason == "diverged"
+    growth = (alpha * float(hessian_eigenvalues(X)[-1]) - 1.0) ** 2  # loss factor per epoch
+    extra = math.ceil(math.log(len(X)) / math.log(growth)) + 1
+    assert reference.epochs_run <= run.epochs_run <= reference.epochs_run + extra
+    assert np.isfinite(run.loss).all() and np.isfinite(run.weights).all() and np.isfinite(run.bias).all()
+    prefix = reference.epochs_run + 1
+    np.testing.assert_allclose(run.loss[:prefix], reference.loss, rtol=1e-8)
+    np.testing.assert_allclose(run.weights[:prefix], reference.weights, rtol=1e-8)
+    np.testing.assert_allclose(
+        run.bias[:prefix], reference.bias, rtol=1e-8, atol=1e-8 * np.abs(reference.bias).max()
+    )
