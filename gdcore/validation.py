@@ -81,6 +81,8 @@ LIMITS: dict[str, IntRange | RealRange] = {
 }
 
 MAX_FEATURES = LIMITS["n_features"].high
+# Largest |value| allowed in X and y: 2,000,000 rows of squares of it still sum to a finite float64.
+MAX_ABS_DATA = 1e100
 
 
 def check(name: str, value: object):
@@ -124,6 +126,12 @@ def as_regression_arrays(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(
             "X and y must be finite (no NaN or inf); "
             f"got {bad_x} row(s) of X and {bad_y} value(s) of y that are not"
+        )
+    largest_x, largest_y = float(np.max(np.abs(X))), float(np.max(np.abs(y)))
+    if max(largest_x, largest_y) > MAX_ABS_DATA:
+        raise ValueError(
+            f"X and y values must be at most {MAX_ABS_DATA:g} in magnitude (rescale the data: sums of "
+            f"squares would overflow); got max |X| = {largest_x:g}, max |y| = {largest_y:g}"
         )
     return X, y
 

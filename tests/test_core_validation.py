@@ -180,3 +180,25 @@ def test_limits_table_matches_the_issue():
     assert (LIMITS["seed"].low, LIMITS["seed"].high) == (0, 2**32 - 1)
     assert LIMITS["alpha"].low == 0.0 and LIMITS["alpha"].low_open
     assert LIMITS["noise"].low == 0.0 and not LIMITS["noise"].low_open
+
+
+@pytest.mark.parametrize("entry", list(ARRAY_ENTRY_POINTS))
+@pytest.mark.parametrize(
+    ("X", "y", "fragment"),
+    [
+        ([1e200, 2e200, 3e200], [1.0, 2.0, 3.0], "max |X| = 3e+200"),
+        ([1.0, 2.0, 3.0], [1e160, 0.0, 1.0], "max |y| = 1e+160"),
+    ],
+)
+def test_data_too_large_to_square_is_rejected_not_overflowed(entry, X, y, fragment):
+    """Finite but huge values would overflow X^T X (a RuntimeWarning, then an IndexError in analyze):
+    they are rejected up front with the size found."""
+    with pytest.raises(ValueError) as caught:
+        ARRAY_ENTRY_POINTS[entry](X, y)
+    assert "at most 1e+100" in str(caught.value) and fragment in str(caught.value)
+
+
+def test_data_at_the_magnitude_limit_is_analyzed_without_warnings():
+    X = np.array([1e100, -1e100, 5e99])
+    theory = gdcore.analyze(X, [1.0, 2.0, 3.0])
+    assert np.isfinite(theory.eigenvalues).all()
