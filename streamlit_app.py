@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from urllib.parse import urlencode
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 import gdcore
-from gdcore import charts
+from gdcore import charts, experiment
 from gdcore.explain import contraction_text, describe_status, math_panel_numbers
 from gdcore.landscape import loss_grid, window
+from gdcore.optimizers import OPTIMIZERS
 from gdcore.settings import (
     ALPHA_CHOICES,
+    BATCH_CHOICES,
     DEFAULTS,
+    HYPER_KEYS,
     KEYS,
     SAMPLE_CHOICES,
+    SOURCES,
     TOL_CHOICES,
     UI_RANGES,
     Settings,
@@ -26,29 +32,79 @@ from gdcore.settings import (
 
 st.set_page_config(page_title="Gradient Descent Lab", page_icon="📉", layout="wide")
 
+SOURCE_LABELS = {
+    "synthetic": "Synthetic (make_regression)",
+    "diabetes": "Diabetes (scikit-learn)",
+    "csv": "Upload a CSV",
+}
+
 
 # ---------------------------------------------------------------- cached gdcore calls
-# cache_resource (not cache_data): results are immutable and large; sharing them avoids a pickle copy
-# on every rerun, which is what keeps a rerun at 1,000,000 samples fast.
+# cache_resource (not cache_data): results are immutable and can be large; sharing them skips a
+# pickle copy on every rerun, which is what keeps a rerun at 1,000,000 samples fast.
+@st.cache_resource(max_entries=4, show_spinner=False)
+def load_source(source: str, data_args: tuple, _csv_bytes: bytes | None = None) -> gdcore.Dataset:
+    if source == "synthetic":
+        return experiment.synthetic(*data_args)
+    if source == "diabetes":
+        return gdcore.load_dataset("diabetes")
+    _digest, target, features, drop = data_args
+    return gdcore.read_csv(_csv_bytes, target=target, features=list(features), drop_nonfinite=drop)
+
+
 @st.cache_resource(max_entries=6, show_spinner=False)
-def load_experiment_data(n_samples: int, noise: float, seed: int):
-    data = gdcore.make_data(n_samples=n_samples, noise=noise, seed=seed)
-    quadratic = gdcore.Quadratic.from_data(data.X, data.y)
-    fit = gdcore.least_squares(data.X, data.y)
-    theory = gdcore.analyze_quadratic(quadratic)
-    return data, quadratic, fit, theory
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def run_descent(n_samples, noise, seed, alpha, epochs, w0, b0, tol):
-    data, quadratic, _, _ = load_experiment_data(n_samples, noise, seed)
-    return gdcore.descend(
-        data.X, data.y, alpha=alpha, epochs=epochs, w0=w0, b0=b0, tol=tol, quadratic=quadratic
+def prepare(source, data_args, standardized, test_fraction, split_seed, _csv_bytes=None):
+    dataset = load_source(source, data_args, _csv_bytes)
+    return experiment.prepare(
+        dataset, standardized=standardized, test_fraction=test_fraction, split_seed=split_seed
     )
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def run(prepared_key: tuple, optimizers: tuple, descend_args: tuple, hyper: tuple, _csv_bytes=None):
+    prepared = prepare(*prepared_key, _csv_bytes)
+    alpha, epochs, w0, b0, tol, batch_size = descend_args
+    hyperparameters = Settings(hyper=hyper).hyperparameters()
+    return experiment.run_optimizers(
+        prepared,
+        optimizers,
+        alpha=alpha,
+        epochs=epochs,
+        w0=w0,
+        b0=b0,
+        tol=tol,
+        batch_size=batch_size,
+        shuffle_seed=0,
+        hyperparameters=hyperparameters,
+    )
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def sweep(prepared_key: tuple, optimizers: tuple, descend_args: tuple, hyper: tuple, _csv_bytes=None):
+    prepared = prepare(*prepared_key, _csv_bytes)
+    _, epochs, w0, b0, tol, batch_size = descend_args
+    results = experiment.sweep_runs(
+        prepared,
+        optimizers,
+        epochs=epochs,
+        w0=w0,
+        b0=b0,
+        tol=tol,
+        batch_size=batch_size,
+        shuffle_seed=0,
+        hyperparameters=Settings(hyper=hyper).hyperparameters(),
+    )
+    first = next(iter(results.values()))
+    return results, experiment.contraction_by_alpha(prepared, first.alphas)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def preview_csv(digest: str, _csv_bytes: bytes) -> gdcore.CsvPreview:
+    return gdcore.inspect_csv(_csv_bytes)
+
+
 def show_chart(spec: charts.ChartSpec, **kwargs) -> None:
-    st.vega_lite_chart(spec.vega_lite(), **kwargs)
+    st.vega_lite_chart(spec.vega_lite(), width="stretch", **kwargs)
 
 
 # ---------------------------------------------------------------- state and URL
@@ -58,45 +114,105 @@ def initialise_state() -> None:
         return
     settings, notices = parse_query(st.query_params.to_dict())
     for key in KEYS:
-        st.session_state[key] = getattr(settings, key)
+        value = getattr(settings, key)
+        st.session_state[key] = list(value) if key == "optimizers" else value
+    changed = dict(settings.hyper)
+    for key, spec in HYPER_KEYS.items():
+        st.session_state[key] = changed.get(key, spec.default)
     st.session_state["url_notices"] = notices
     st.session_state["initialised"] = True
 
 
 def reset_to_blog() -> None:
     for key in KEYS:
-        st.session_state[key] = getattr(DEFAULTS, key)
+        value = getattr(DEFAULTS, key)
+        st.session_state[key] = list(value) if key == "optimizers" else value
+    for key, spec in HYPER_KEYS.items():
+        st.session_state[key] = spec.default
 
 
 def new_seed() -> None:
     st.session_state["seed"] = secrets.randbelow(1_000_000)
 
 
-def format_alpha(value: float) -> str:
-    return f"{value:g}"
-
-
-def sidebar():
-    """The controls; returns the settings they show and the slot beside the alpha slider."""
-    sb = st.sidebar
-    sb.header("Data")
-    sb.select_slider(
-        "Samples (N)",
-        options=SAMPLE_CHOICES,
-        key="samples",
-        format_func=lambda v: f"{v:,}",
-        help="Rows drawn by sklearn's make_regression (log-spaced choices).",
+def current_settings() -> Settings:
+    values = {key: st.session_state[key] for key in KEYS}
+    values["optimizers"] = tuple(values["optimizers"])
+    hyper = tuple(
+        (key, float(st.session_state[key]))
+        for key, spec in HYPER_KEYS.items()
+        if st.session_state[key] != spec.default
     )
-    sb.slider("Noise (std of y's noise)", *UI_RANGES["noise"], step=1.0, key="noise")
-    seed_col, button_col = sb.columns([3, 2], vertical_alignment="bottom")
-    seed_col.number_input("Seed", *UI_RANGES["seed"], step=1, key="seed")
-    button_col.button("🎲 New seed", on_click=new_seed, width="stretch")
+    return Settings(**values, hyper=hyper)
 
+
+# ---------------------------------------------------------------- sidebar
+def data_controls(sb) -> bytes | None:
+    """The data source and its options; returns the uploaded CSV's bytes, if any."""
+    sb.header("Data")
+    sb.radio("Source", SOURCES, key="source", format_func=SOURCE_LABELS.get, horizontal=False)
+    csv_bytes = None
+    source = st.session_state["source"]
+    if source == "synthetic":
+        sb.select_slider(
+            "Samples (N)",
+            options=SAMPLE_CHOICES,
+            key="samples",
+            format_func=lambda v: f"{v:,}",
+            persist_state="page",
+            help="Rows drawn by sklearn's make_regression (log-spaced choices).",
+        )
+        sb.slider("Features", *UI_RANGES["features"], key="features", persist_state="page")
+        sb.slider(
+            "Noise (std of y's noise)", *UI_RANGES["noise"], step=1.0, key="noise", persist_state="page"
+        )
+        sb.number_input(
+            "True intercept",
+            *UI_RANGES["intercept"],
+            step=1.0,
+            key="intercept",
+            persist_state="page",
+            help="make_regression's bias: the b that gradient descent should find (the blog used 0).",
+        )
+        seed_col, button_col = sb.columns([3, 2], vertical_alignment="bottom")
+        seed_col.number_input("Seed", *UI_RANGES["seed"], step=1, key="seed", persist_state="page")
+        button_col.button("🎲 New seed", on_click=new_seed, width="stretch")
+    elif source == "diabetes":
+        sb.caption("442 patients, 10 features, target: disease progression after one year (raw units).")
+    else:
+        upload = sb.file_uploader(
+            f"CSV file (up to {gdcore.MAX_UPLOAD_MB} MB)", type=["csv", "txt"], key="upload"
+        )
+        if upload is not None:
+            csv_bytes = upload.getvalue()
+    sb.toggle("Standardize features (z-scores)", key="standardize")
+    sb.slider("Test fraction (held out, seeded)", *UI_RANGES["test_fraction"], step=0.05, key="test_fraction")
+    return csv_bytes
+
+
+def descent_controls(sb):
+    """Optimizers, batch size, alpha, epochs, start and stopping; returns the slot beside alpha."""
     sb.header("Descent")
+    sb.multiselect(
+        "Optimizers (compare several)",
+        list(OPTIMIZERS),
+        key="optimizers",
+        format_func=lambda name: OPTIMIZERS[name].display_name,
+    )
+    sb.select_slider(
+        "Batch size",
+        options=BATCH_CHOICES,
+        key="batch_size",
+        format_func=lambda v: "full batch" if v == 0 else f"{v:,}",
+        help="Rows per update. An epoch is one pass over the data, reshuffled every epoch.",
+    )
+    sb.select_slider(
+        "Learning rate α (log scale)", options=ALPHA_CHOICES, key="alpha", format_func=lambda v: f"{v:g}"
+    )
     alpha_slot = sb.container()
     sb.number_input("Epochs", *UI_RANGES["epochs"], step=10, key="epochs")
     w_col, b_col = sb.columns(2)
-    w_col.number_input("Start w", *UI_RANGES["w0"], step=1.0, key="w0")
+    w_col.number_input("Start w (every weight)", *UI_RANGES["w0"], step=1.0, key="w0")
     b_col.number_input("Start b", *UI_RANGES["b0"], step=1.0, key="b0")
     sb.checkbox("Stop when the error stabilizes", key="stop")
     sb.select_slider(
@@ -106,86 +222,170 @@ def sidebar():
         format_func=lambda v: f"{v:.0e}",
         disabled=not st.session_state["stop"],
     )
+    chosen = [name for name in st.session_state["optimizers"] if OPTIMIZERS[name].hyperparameters]
+    if chosen:
+        with sb.expander("Optimizer hyperparameters"):
+            for name in chosen:
+                for hp in OPTIMIZERS[name].hyperparameters:
+                    st.number_input(
+                        f"{OPTIMIZERS[name].display_name}: {hp.name}",
+                        key=f"{name}_{hp.name}",
+                        format="%.4g",
+                        step=0.01 if hp.default < 1e-3 or hp.default >= 0.01 else hp.default,
+                        help=f"{hp.help}. Allowed: {hp.limits.describe()}.",
+                        persist_state="page",
+                    )
     sb.divider()
     sb.button("↺ Reset to the blog's settings", on_click=reset_to_blog, width="stretch")
-    alpha_slot.select_slider(
-        "Learning rate α (log scale)", options=ALPHA_CHOICES, key="alpha", format_func=format_alpha
-    )
-    return Settings(**{key: st.session_state[key] for key in KEYS}), alpha_slot
+    return alpha_slot
 
 
-# ---------------------------------------------------------------- page
-def headline(run, fit, theory, settings: Settings) -> None:
-    status = describe_status(run, fit, theory, settings.alpha)
-    {"success": st.success, "info": st.info, "error": st.error}[status.level](status.text, icon=status.icon)
-    best_w, best_b = float(run.best_weights[0]), run.best_bias
+# ---------------------------------------------------------------- page sections
+def headline(runs, prepared, settings: Settings) -> None:
+    fit, theory = prepared.fit, prepared.theory
+    main_run = next(iter(runs.values()))
+    status = describe_status(main_run, fit, theory, settings.alpha)
+    show = {"success": st.success, "info": st.info, "error": st.error}[status.level]
+    prefix = f"{next(iter(runs))}: " if len(runs) > 1 else ""
+    show(prefix + status.text, icon=status.icon)
+    if len(runs) > 1:
+        st.info(experiment.race_summary(runs, fit.loss), icon="🏁")
     cols = st.columns(4)
     cols[0].metric(
         "Best epoch",
-        f"{run.best_epoch:,}",
-        f"of {run.epochs_run:,} run",
+        f"{main_run.best_epoch:,}",
+        f"of {main_run.epochs_run:,} run",
         delta_color="off",
         delta_arrow="off",
     )
     cols[1].metric(
         "Error (MSE)",
-        f"{run.best_loss:,.3f}",
-        f"{run.best_loss - fit.loss:+,.3f} vs optimum",
+        f"{main_run.best_loss:,.3f}",
+        f"{main_run.best_loss - fit.loss:+,.3f} vs optimum",
         delta_color="inverse",
         delta_arrow="off",
     )
-    cols[2].metric(
-        "Weight w",
-        f"{best_w:,.3f}",
-        f"{best_w - fit.weights[0]:+,.3f} vs w* = {fit.weights[0]:,.3f}",
-        delta_color="off",
-        delta_arrow="off",
-    )
+    if main_run.n_features == 1:
+        w, w_star = float(main_run.best_weights[0]), float(fit.weights[0])
+        cols[2].metric(
+            "Weight w",
+            f"{w:,.3f}",
+            f"{w - w_star:+,.3f} vs w* = {w_star:,.3f}",
+            delta_color="off",
+            delta_arrow="off",
+        )
+    else:
+        off = float(np.max(np.abs(main_run.best_weights - fit.weights)))
+        cols[2].metric(
+            f"Weights ({main_run.n_features})",
+            f"max |w − w*| = {off:,.3g}",
+            "see the parameter chart",
+            delta_color="off",
+            delta_arrow="off",
+        )
+    b = main_run.best_bias
     cols[3].metric(
         "Bias b",
-        f"{best_b:,.3f}",
-        f"{best_b - fit.bias:+,.3f} vs b* = {fit.bias:,.3f}",
+        f"{b:,.3f}",
+        f"{b - fit.bias:+,.3f} vs b* = {fit.bias:,.3f}",
         delta_color="off",
         delta_arrow="off",
     )
 
 
-def charts_section(data, quadratic, fit, run) -> None:
-    runs = {"GD": run}
+def parameter_names(dataset: gdcore.Dataset) -> list[str]:
+    if dataset.n_features == 1:
+        return ["w", "b"]
+    return [f"w[{name}]" for name in dataset.feature_names] + ["b"]
+
+
+def charts_section(prepared, runs) -> None:
+    fit, train = prepared.fit, prepared.train
     log_scale = st.toggle("Log-scale loss axis", value=True, key="log_loss")
-    show_chart(charts.loss_chart(charts.loss_table(runs), fit.loss, log_scale), width="stretch")
-    optimum = {"w": float(fit.weights[0]), "b": fit.bias}
-    show_chart(charts.parameter_chart(charts.parameter_table(runs, ["w", "b"]), optimum), width="stretch")
-    points, lines, best_line = charts.fit_tables(data.X[:, 0], data.y, run, fit)
-    start_frame = int(lines.loc[lines["epoch"] == run.best_epoch, "frame"].iloc[0])
-    show_chart(charts.fit_chart(points, lines, best_line, start_frame), width="stretch")
-    st.caption("Drag the *Epoch frame* slider under the chart to watch the line move, epoch by epoch.")
-    path = np.column_stack([run.weights[:, 0], run.bias, run.loss])
-    optimum_point = quadratic.theta_star[[0, -1]]
-    span = 4.0 * max(np.abs(path[0, :2] - optimum_point).max(), 1.0)
-    bounds = window(np.vstack([optimum_point, path[:, :2]]), max_span=span)
-    grid = loss_grid(quadratic, bounds, 0, 1)
-    cells, path_table, marks = charts.landscape_tables(grid, {"GD": path}, optimum_point, 600)
-    show_chart(
-        charts.landscape_chart(
-            cells, path_table, marks, "w", "b", "Loss landscape J(w, b) and the path taken"
-        ),
-        width="stretch",
-    )
+    test = experiment.test_losses(prepared, runs)
+    show_chart(charts.loss_chart(charts.loss_table(runs, test), fit.loss, log_scale))
+    if test:
+        st.caption("Solid: training loss (what GD minimises). Dashed: loss on the held-out test rows.")
+    names = parameter_names(train)
+    optimum = dict(zip(names, [*fit.weights.tolist(), fit.bias], strict=True))
+    show_chart(charts.parameter_chart(charts.parameter_table(runs, names), optimum))
+    main_run = next(iter(runs.values()))
+    if train.n_features == 1:
+        points, lines, best_line = charts.fit_tables(train.X[:, 0], train.y, main_run, fit)
+        start_frame = int(lines.loc[lines["epoch"] == main_run.best_epoch, "frame"].iloc[0])
+        show_chart(charts.fit_chart(points, lines, best_line, start_frame))
+        st.caption("Drag the *Epoch frame* slider under the chart to watch the line move, epoch by epoch.")
+    else:
+        predicted = train.X @ main_run.best_weights + main_run.best_bias
+        show_chart(
+            charts.prediction_chart(
+                charts.prediction_tables(train.y, predicted),
+                f"Predicted against actual at the best epoch ({next(iter(runs))}); on the diagonal = perfect",
+            )
+        )
+    landscape(prepared, runs, names)
 
 
-def math_section(data, fit, theory, run, settings: Settings) -> None:
-    numbers = math_panel_numbers(data.X, data.y, run, settings.alpha)
-    st.markdown("**The blog's four equations, with this run's numbers**")
+def landscape(prepared, runs, names) -> None:
+    quadratic = prepared.quadratic
+    i, j = 0, len(names) - 1
+    if len(names) > 2:
+        u_col, v_col = st.columns(2)
+        i = u_col.selectbox(
+            "Landscape: horizontal axis",
+            range(len(names)),
+            index=0,
+            key="landscape_u",
+            format_func=names.__getitem__,
+        )
+        j = v_col.selectbox(
+            "Landscape: vertical axis",
+            range(len(names)),
+            index=len(names) - 1,
+            key="landscape_v",
+            format_func=names.__getitem__,
+        )
+        if i == j:
+            st.warning("Choose two different parameters for the landscape's axes.")
+            return
+    paths = experiment.landscape_paths(prepared, runs, i, j)
+    optimum = quadratic.theta_star[[i, j]]
+    start = next(iter(paths.values()))[0, :2]
+    span = 4.0 * max(float(np.abs(start - optimum).max()), 1e-6 + 1e-3 * float(np.abs(optimum).max()))
+    points = np.vstack([optimum, *(p[:, :2] for p in paths.values())])
+    grid = loss_grid(quadratic, window(points, max_span=span), i, j)
+    cells, path_table, marks = charts.landscape_tables(grid, paths, optimum, 800)
+    title = f"Loss landscape J({names[i]}, {names[j]}) and the path taken"
+    show_chart(charts.landscape_chart(cells, path_table, marks, names[i], names[j], title))
+    if len(names) > 2:
+        st.caption("The other parameters are held at their least-squares values.")
+
+
+def math_section(prepared, runs, settings: Settings) -> None:
+    train, fit, theory = prepared.train, prepared.fit, prepared.theory
+    main_run = next(iter(runs.values()))
+    numbers = math_panel_numbers(train.X, train.y, main_run, settings.alpha)
+    st.markdown("**The blog's four equations, with this run's numbers** (start state and first update)")
     for line in numbers.latex_lines:
         st.latex(line)
+    if len(runs) > 1 or settings.optimizers != ("gd",):
+        st.markdown("**The chosen optimizers' update rules** (g is the gradient of the batch)")
+        for name in settings.optimizers:
+            st.latex(rf"\text{{{OPTIMIZERS[name].display_name}:}}\quad " + OPTIMIZERS[name].equation)
     st.markdown("**Theory for this data** (Hessian H = (2/N) AᵀA, A = [X, 1])")
     t1, t2, t3, t4 = st.columns(4)
     t1.metric("α_max = 2/λ_max", f"{theory.alpha_max:.4g}")
     t2.metric("α_opt", f"{theory.alpha_opt:.4g}")
-    t3.metric("Condition number", f"{theory.condition_number:.4g}")
-    t4.metric("Eigenvalues λ", ", ".join(f"{v:.4g}" for v in theory.eigenvalues))
-    st.markdown(contraction_text(run, fit, theory, settings.alpha))
+    raw_kappa, kappa = experiment.condition_summary(prepared)
+    t3.metric(
+        "Condition number",
+        f"{kappa:.4g}",
+        f"{raw_kappa:.4g} before standardizing" if prepared.scaler is not None else None,
+        delta_color="off",
+        delta_arrow="off",
+    )
+    t4.metric("Eigenvalues λ", f"{theory.lambda_min:.3g} … {theory.lambda_max:.3g}")
+    st.markdown(contraction_text(main_run, fit, theory, settings.alpha))
     if theory.note:
         st.info(theory.note)
     st.markdown("**The blog's shape pitfall**")
@@ -199,20 +399,118 @@ def math_section(data, fit, theory, run, settings: Settings) -> None:
     )
 
 
-def export_section(data, run, settings: Settings) -> None:
+def data_section(prepared, runs) -> None:
+    source = prepared.source
+    st.markdown(
+        f"**{source.name}** — {source.n_samples:,} rows, {source.n_features} feature(s); target "
+        f"`{source.target_name}`."
+    )
+    raw_kappa, kappa = experiment.condition_summary(prepared)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Training rows", f"{prepared.train.n_samples:,}")
+    c2.metric("Test rows", f"{prepared.test.n_samples if prepared.test is not None else 0:,}")
+    c3.metric("Condition number (raw → as fitted)", f"{raw_kappa:.3g} → {kappa:.3g}")
+    if prepared.scaler is not None:
+        st.caption("Standardizing rounds the loss contours: compare the landscape with the toggle off.")
+        if prepared.scaler.note:
+            st.info(prepared.scaler.note)
+    main_name, main_run = next(iter(runs.items()))
+    table = experiment.weights_in_units(prepared, main_run)
+    index = parameter_names(prepared.train)
+    st.markdown(f"**Best-epoch parameters of {main_name}**")
+    st.dataframe(pd.DataFrame(table, index=index), width="stretch")
+
+
+def sweep_section(prepared_key, settings: Settings, prepared, csv_bytes) -> None:
+    if not st.toggle(
+        "Compute the learning-rate sweep",
+        key="sweep",
+        value=False,
+        help="60 values of α from 1e-4 to 2·α_max, each run for the chosen epochs.",
+    ):
+        st.caption("Turn the sweep on to see the final loss against α, with the stability cliff marked.")
+        return
+    with st.spinner("Sweeping α…"):
+        results, rates = sweep(
+            prepared_key, settings.optimizers, descend_args(settings), settings.hyper, csv_bytes
+        )
+    theory = prepared.theory
+    show_chart(
+        charts.sweep_chart(charts.sweep_table(results), theory.alpha_max, theory.alpha_opt, settings.epochs)
+    )
+    show_chart(charts.contraction_chart(rates, theory.alpha_max, theory.alpha_opt))
+    st.caption(
+        "Past α_max plain GD's loss gap grows every epoch (factor > 1): the cliff. Adaptive optimizers "
+        "(AdaGrad, RMSProp, Adam) normalise their steps and do not share GD's limit."
+    )
+
+
+def export_section(prepared, runs, settings: Settings) -> None:
+    main_name, main_run = next(iter(runs.items()))
     st.download_button(
-        "⬇️ Download the trajectory (CSV)",
-        gdcore.trajectory_csv(run, data.feature_names),
+        f"⬇️ Download the trajectory of {main_name} (CSV)",
+        gdcore.trajectory_csv(main_run, prepared.train.feature_names),
         file_name="gradient_descent_trajectory.csv",
         mime="text/csv",
         key="download_csv",
     )
-    st.markdown("**Reproduce in Python** (prints the same best-epoch line)")
-    st.code(gdcore.reproduce_code(settings.data_kwargs(), settings.descend_kwargs()), language="python")
+    if settings.source == "synthetic" and settings.test_fraction == 0 and not settings.standardize:
+        st.markdown("**Reproduce in Python** (prints the same best-epoch line)")
+        descend_kwargs = {k: v for k, v in settings.descend_kwargs().items() if v is not None}
+        if settings.optimizers[0] != "gd":
+            descend_kwargs["optimizer"] = settings.optimizers[0]
+            descend_kwargs.update(settings.hyperparameters().get(settings.optimizers[0], {}))
+        data_kwargs = {k: v for k, v in settings.data_kwargs().items() if v != 0 or k != "bias"}
+        st.code(gdcore.reproduce_code(data_kwargs, descend_kwargs), language="python")
     st.markdown("**Share this experiment**")
     base = st.context.url or "http://localhost:8501/"
     query = urlencode(to_query(settings))
     st.code(base + ("?" + query if query else ""), language=None)
+    if settings.source == "csv":
+        st.caption("An uploaded file is not part of the link: whoever opens it uploads the file again.")
+
+
+def descend_args(settings: Settings) -> tuple:
+    kwargs = settings.descend_kwargs()
+    return (
+        kwargs["alpha"],
+        kwargs["epochs"],
+        kwargs["w0"],
+        kwargs["b0"],
+        kwargs["tol"],
+        kwargs["batch_size"],
+    )
+
+
+def csv_choices(csv_bytes: bytes) -> tuple | None:
+    """Preview the upload and let the user pick target and features; returns the CSV's data_args."""
+    digest = hashlib.sha256(csv_bytes).hexdigest()
+    preview = preview_csv(digest, csv_bytes)
+    with st.expander(
+        f"📄 {preview.n_rows:,} rows, {len(preview.columns)} columns — choose the columns", expanded=True
+    ):
+        st.dataframe(preview.head, width="stretch")
+        numeric = list(preview.numeric_columns)
+        t_col, f_col = st.columns([1, 2])
+        target = t_col.selectbox(
+            "Target column (y)", numeric, index=numeric.index(preview.default_target), key="csv_target"
+        )
+        choices = [c for c in numeric if c != target]
+        features = f_col.multiselect(
+            "Feature columns (X)",
+            choices,
+            default=[c for c in preview.default_features if c in choices],
+            key="csv_features",
+        )
+        drop = False
+        if preview.nonfinite_rows:
+            drop = st.checkbox(
+                f"Drop the {preview.nonfinite_rows:,} row(s) with empty, NaN or inf cells", key="csv_drop"
+            )
+    if not features:
+        st.info("Choose at least one feature column to fit.")
+        return None
+    return (digest, target, tuple(features), drop)
 
 
 def main() -> None:
@@ -224,26 +522,73 @@ def main() -> None:
     )
     for notice in st.session_state.get("url_notices", []):
         st.warning(f"Link ignored a value: {notice}", icon="🔗")
-    settings, alpha_slot = sidebar()
+    csv_bytes = data_controls(st.sidebar)
+    alpha_slot = descent_controls(st.sidebar)
+    settings = current_settings()
     st.query_params.from_dict(to_query(settings))
-    try:
-        with st.spinner("Computing…"):
-            data, quadratic, fit, theory = load_experiment_data(*settings.data_kwargs().values())
-            run = run_descent(*settings.data_kwargs().values(), *settings.descend_kwargs().values())
-    except ValueError as exc:
-        st.error(f"Those settings cannot run: {exc}", icon="⚠️")
+    if not settings.optimizers:
+        st.warning("Choose at least one optimizer in the sidebar.")
         st.stop()
+    try:
+        if settings.source == "csv":
+            if csv_bytes is None:
+                st.info(
+                    "Upload a CSV file in the sidebar: one header row, numeric columns. "
+                    f"Up to {gdcore.MAX_UPLOAD_MB} MB.",
+                    icon="📄",
+                )
+                st.stop()
+            data_args = csv_choices(csv_bytes)
+            if data_args is None:
+                st.stop()
+        elif settings.source == "synthetic":
+            data_args = (
+                settings.samples,
+                settings.features,
+                settings.noise,
+                settings.seed,
+                settings.intercept,
+            )
+        else:
+            data_args = ()
+        prepared_key = (
+            settings.source,
+            data_args,
+            settings.standardize,
+            settings.test_fraction,
+            settings.seed,
+        )
+        with st.spinner("Running gradient descent…"):
+            prepared = prepare(*prepared_key, csv_bytes)
+            runs = run(prepared_key, settings.optimizers, descend_args(settings), settings.hyper, csv_bytes)
+    except ValueError as exc:
+        st.error(f"That cannot run: {exc}", icon="⚠️")
+        st.stop()
+    theory = prepared.theory
     alpha_slot.caption(
-        f"For this data: α_max = **{theory.alpha_max:.3f}** (above it GD diverges), "
-        f"α_opt = **{theory.alpha_opt:.3f}**."
+        f"For this data: α_max = **{theory.alpha_max:.4g}** (above it GD diverges), "
+        f"α_opt = **{theory.alpha_opt:.4g}**."
     )
-    headline(run, fit, theory, settings)
-    charts_section(data, quadratic, fit, run)
-    math_tab, export_tab = st.tabs(["🧮 Math & theory", "⬇️ Export & share"])
+    if theory.alpha_opt < ALPHA_CHOICES[0] and prepared.scaler is None:
+        st.warning(
+            f"This data needs α ≤ {theory.alpha_max:.3g}, below the slider's smallest value "
+            f"({ALPHA_CHOICES[0]:g}): its features have very different scales (condition number "
+            f"{theory.condition_number:.3g}). Turn on **Standardize features** to fix that.",
+            icon="📏",
+        )
+    headline(runs, prepared, settings)
+    charts_section(prepared, runs)
+    math_tab, sweep_tab, data_tab, export_tab = st.tabs(
+        ["🧮 Math & theory", "📐 Learning-rate sweep", "🗂️ Data & weights", "⬇️ Export & share"]
+    )
     with math_tab:
-        math_section(data, fit, theory, run, settings)
+        math_section(prepared, runs, settings)
+    with sweep_tab:
+        sweep_section(prepared_key, settings, prepared, csv_bytes)
+    with data_tab:
+        data_section(prepared, runs)
     with export_tab:
-        export_section(data, run, settings)
+        export_section(prepared, runs, settings)
 
 
 main()

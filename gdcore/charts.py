@@ -479,3 +479,106 @@ def landscape_chart(
         (heat + trail + dots + points).resolve_scale(color="independent").properties(title=title, height=420)
     )
     return ChartSpec(chart, {"cells": cells, "path": path, "marks": marks})
+
+
+def sweep_table(results: Mapping[str, object]) -> pd.DataFrame:
+    """Rows (run, alpha, final_loss, diverged, epochs_to_tol) from `gdcore.sweep` results per run."""
+    frames = [
+        pd.DataFrame(
+            {
+                "run": name,
+                "alpha": r.alphas,
+                "final_loss": r.final_loss,
+                "diverged": r.diverged,
+                "epochs_to_tol": r.epochs_to_tol,
+            }
+        )
+        for name, r in results.items()
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _alpha_marks(alpha_max: float, alpha_opt: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"alpha": [alpha_max, alpha_opt], "label": ["α_max (GD diverges above)", "α_opt (fastest GD)"]}
+    )
+
+
+def _alpha_rules(x: alt.X) -> alt.Chart:
+    return (
+        alt.Chart(_data("alpha_marks"))
+        .mark_rule(strokeDash=[6, 4], strokeWidth=2)
+        .encode(
+            x=x,
+            color=alt.Color(
+                "label:N",
+                scale=alt.Scale(range=[COLORS["optimum"], COLORS["b"]]),
+                legend=alt.Legend(title=None, orient="bottom"),
+            ),
+            tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("alpha:Q", title="α", format=".4g")],
+        )
+    )
+
+
+def sweep_chart(table: pd.DataFrame, alpha_max: float, alpha_opt: float, epochs: int) -> ChartSpec:
+    """Final loss against alpha (log-log), one line per run; diverged runs drawn as crosses at their last
+    finite loss; alpha_max and alpha_opt marked, so the cliff where plain GD diverges shows."""
+    runs = list(dict.fromkeys(table["run"]))
+    x = alt.X("alpha:Q", title="Learning rate α (log scale)", scale=alt.Scale(type="log"))
+    color = _color("run", runs, RUN_PALETTE, "Run")
+    base = alt.Chart(_data("sweep"))
+    tooltip = [
+        alt.Tooltip("run:N", title="Run"),
+        alt.Tooltip("alpha:Q", title="α", format=".4g"),
+        alt.Tooltip("final_loss:Q", title="Final MSE", format=",.4g"),
+        alt.Tooltip("diverged:N", title="Diverged"),
+        alt.Tooltip("epochs_to_tol:Q", title="Epochs to tol", format=",.0f"),
+    ]
+    y = alt.Y("final_loss:Q", title=f"MSE after {epochs:,} epochs (log scale)", scale=alt.Scale(type="log"))
+    line = (
+        base.transform_filter(~alt.datum.diverged)
+        .mark_line(point=True, clip=True)
+        .encode(x=x, y=y, color=color, tooltip=tooltip)
+    )
+    crosses = (
+        base.transform_filter(alt.datum.diverged)
+        .mark_point(shape="cross", size=80, filled=True, clip=True)
+        .encode(x=x, y=y, color=color, tooltip=tooltip)
+    )
+    chart = (
+        (line + crosses + _alpha_rules(x))
+        .resolve_scale(color="independent")
+        .properties(title="Learning-rate sweep: final loss (crosses: diverged)", height=340)
+    )
+    return ChartSpec(chart, {"sweep": table, "alpha_marks": _alpha_marks(alpha_max, alpha_opt)})
+
+
+def contraction_chart(rates: Mapping[str, np.ndarray], alpha_max: float, alpha_opt: float) -> ChartSpec:
+    """Plain GD's per-epoch loss-gap factor against alpha: theory rate(alpha)^2 (line), measured (dots)."""
+    table = pd.DataFrame(rates)
+    x = alt.X("alpha:Q", title="Learning rate α (log scale)", scale=alt.Scale(type="log"))
+    y = alt.Y("factor:Q", title="Loss-gap factor per epoch", scale=alt.Scale(type="log"))
+    long = table.melt(
+        id_vars="alpha", value_vars=["predicted", "measured"], var_name="kind", value_name="factor"
+    )
+    long = long[np.isfinite(long["factor"]) & (long["factor"] > 0)]
+    base = alt.Chart(_data("contraction"))
+    tooltip = [
+        alt.Tooltip("kind:N", title=" "),
+        alt.Tooltip("alpha:Q", title="α", format=".4g"),
+        alt.Tooltip("factor:Q", title="Factor", format=".5g"),
+    ]
+    theory = (
+        base.transform_filter(alt.datum.kind == "predicted")
+        .mark_line(color=COLORS["loss"], strokeWidth=2.5)
+        .encode(x=x, y=y, tooltip=tooltip)
+    )
+    measured = (
+        base.transform_filter(alt.datum.kind == "measured")
+        .mark_circle(color=COLORS["w"], size=50, opacity=0.9)
+        .encode(x=x, y=y, tooltip=tooltip)
+    )
+    chart = (theory + measured + _alpha_rules(x)).properties(
+        title="Plain GD: measured loss-gap factor per epoch (dots) vs theory rate(α)² (line)", height=300
+    )
+    return ChartSpec(chart, {"contraction": long, "alpha_marks": _alpha_marks(alpha_max, alpha_opt)})

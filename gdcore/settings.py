@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields, replace
 
+from gdcore.optimizers import OPTIMIZERS
+
 
 def _log_grid(low_exp: int, high_exp: int, per_decade: int) -> tuple[float, ...]:
     """10^(k / per_decade) for k in [low_exp*per_decade, high_exp*per_decade], 3 significant digits."""
@@ -18,6 +20,8 @@ def _log_grid(low_exp: int, high_exp: int, per_decade: int) -> tuple[float, ...]
 ALPHA_CHOICES = _log_grid(-4, 1, 10)
 SAMPLE_CHOICES = tuple(m * 10**e for e in range(1, 7) for m in (1, 2, 5) if m * 10**e <= 1_000_000)
 TOL_CHOICES = (1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10)
+SOURCES = ("synthetic", "diabetes", "csv")
+BATCH_CHOICES = (0, 1, 8, 16, 32, 64, 128, 256, 1024)  # 0 = full batch
 
 UI_RANGES = {
     "noise": (0.0, 100.0),
@@ -25,6 +29,9 @@ UI_RANGES = {
     "epochs": (1, 100_000),
     "w0": (-100.0, 100.0),
     "b0": (-100.0, 100.0),
+    "features": (1, 10),
+    "intercept": (-100.0, 100.0),
+    "test_fraction": (0.0, 0.5),
 }
 
 
@@ -41,6 +48,14 @@ class Settings:
     b0: float = 0.0
     stop: bool = False
     tol: float = 1e-6
+    source: str = "synthetic"
+    features: int = 1
+    intercept: float = 0.0
+    standardize: bool = False
+    test_fraction: float = 0.0
+    optimizers: tuple[str, ...] = ("gd",)
+    batch_size: int = 0
+    hyper: tuple[tuple[str, float], ...] = ()  # ("momentum_beta", 0.8): changed hyperparameters only
 
     def changed(self) -> dict[str, object]:
         """The settings that differ from the defaults (what a share URL needs to carry)."""
@@ -48,7 +63,22 @@ class Settings:
         return {k: v for k, v in asdict(self).items() if getattr(default, k) != v}
 
     def data_kwargs(self) -> dict[str, object]:
-        return {"n_samples": self.samples, "noise": self.noise, "seed": self.seed}
+        """make_data's arguments for the synthetic source."""
+        return {
+            "n_samples": self.samples,
+            "n_features": self.features,
+            "noise": self.noise,
+            "seed": self.seed,
+            "bias": self.intercept,
+        }
+
+    def hyperparameters(self) -> dict[str, dict[str, float]]:
+        """{optimizer: {hyperparameter: value}} for the values changed from the defaults."""
+        out: dict[str, dict[str, float]] = {}
+        for key, value in self.hyper:
+            optimizer, name = key.split("_", 1)
+            out.setdefault(optimizer, {})[name] = value
+        return out
 
     def descend_kwargs(self) -> dict[str, object]:
         return {
@@ -57,28 +87,46 @@ class Settings:
             "w0": self.w0,
             "b0": self.b0,
             "tol": self.tol if self.stop else None,
+            "batch_size": self.batch_size or None,
         }
 
 
 DEFAULTS = Settings()
-KEYS = tuple(f.name for f in fields(Settings))
+KEYS = tuple(f.name for f in fields(Settings) if f.name != "hyper")
+HYPER_KEYS = {
+    f"{opt.name}_{h.name}": h for opt in OPTIMIZERS.values() for h in opt.hyperparameters
+}  # widget and URL keys of the hyperparameters, e.g. "adam_beta1"
 
 
 def _parse_one(key: str, raw: str):
     """Turn one URL value into a setting the controls can show, or raise ValueError saying why not."""
     text = raw.strip()
-    if key == "stop":
+    if key in HYPER_KEYS:
+        return HYPER_KEYS[key].limits.check(key, _number(key, text))
+    if key == "source":
+        if text not in SOURCES:
+            raise ValueError(f"source must be one of {', '.join(SOURCES)}; got {raw!r}")
+        return text
+    if key == "optimizers":
+        names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+        bad = [n for n in names if n not in OPTIMIZERS]
+        if bad or not names:
+            raise ValueError(f"optimizers must be a comma list of {', '.join(OPTIMIZERS)}; got {raw!r}")
+        return names
+    if key == "batch_size":
+        number = _number(key, text)
+        if number not in BATCH_CHOICES:
+            raise ValueError(
+                f"batch_size must be one of {', '.join(map(str, BATCH_CHOICES))} (0 = full batch); got {raw!r}"
+            )
+        return int(number)
+    if key in ("stop", "standardize"):
         if text.lower() in ("true", "1", "yes", "on"):
             return True
         if text.lower() in ("false", "0", "no", "off"):
             return False
-        raise ValueError(f"stop must be true or false; got {raw!r}")
-    try:
-        number = float(text)
-    except ValueError:
-        raise ValueError(f"{key} must be a number; got {raw!r}") from None
-    if not math.isfinite(number):
-        raise ValueError(f"{key} must be a finite number; got {raw!r}")
+        raise ValueError(f"{key} must be true or false; got {raw!r}")
+    number = _number(key, text)
     if key in ("alpha", "samples", "tol"):
         choices = {"alpha": ALPHA_CHOICES, "samples": SAMPLE_CHOICES, "tol": TOL_CHOICES}[key]
         if number <= 0 or not choices[0] * 0.999 <= number <= choices[-1] * 1.001:
@@ -88,10 +136,20 @@ def _parse_one(key: str, raw: str):
     low, high = UI_RANGES[key]
     if not low <= number <= high:
         raise ValueError(f"{key} must be from {low:g} to {high:g}; got {raw!r}")
-    if key in ("seed", "epochs"):
+    if key in ("seed", "epochs", "features"):
         if not number.is_integer():
             raise ValueError(f"{key} must be a whole number; got {raw!r}")
         return int(number)
+    return number
+
+
+def _number(key: str, text: str) -> float:
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"{key} must be a number; got {text!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{key} must be a finite number; got {text!r}")
     return number
 
 
@@ -100,17 +158,36 @@ def parse_query(params: dict[str, str]) -> tuple[Settings, list[str]]:
 
     Returns the settings and one notice per value that was not used (unknown keys are ignored).
     """
-    values, notices = {}, []
-    for key in KEYS:
+    values, hyper, notices = {}, [], []
+    for key in (*KEYS, *HYPER_KEYS):
         if key not in params:
             continue
         try:
-            values[key] = _parse_one(key, str(params[key]))
+            value = _parse_one(key, str(params[key]))
         except ValueError as exc:
-            notices.append(f"{exc}: using the default {getattr(DEFAULTS, key)!r} instead.")
-    return replace(DEFAULTS, **values), notices
+            default = HYPER_KEYS[key].default if key in HYPER_KEYS else getattr(DEFAULTS, key)
+            notices.append(f"{exc}: using the default {default!r} instead.")
+            continue
+        if key in HYPER_KEYS:
+            if value != HYPER_KEYS[key].default:
+                hyper.append((key, value))
+        else:
+            values[key] = value
+    return replace(DEFAULTS, hyper=tuple(hyper), **values), notices
 
 
 def to_query(settings: Settings) -> dict[str, str]:
     """The URL query parameters for these settings (defaults are left out to keep links short)."""
-    return {k: (str(v).lower() if isinstance(v, bool) else repr(v)) for k, v in settings.changed().items()}
+    query = {}
+    for key, value in settings.changed().items():
+        if key == "hyper":
+            query.update({name: repr(v) for name, v in value})
+        elif key == "optimizers":
+            query[key] = ",".join(value)
+        elif isinstance(value, bool):
+            query[key] = str(value).lower()
+        elif isinstance(value, str):
+            query[key] = value
+        else:
+            query[key] = repr(value)
+    return query

@@ -1,0 +1,239 @@
+"""One dashboard experiment end to end: data source -> (standardize, split) -> runs -> summaries.
+
+The dashboard calls these functions (cached) and only lays out what they return, so everything it
+shows can be reproduced from a notebook with the same calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from gdcore.data import Dataset, make_data
+from gdcore.datasets import train_test_split
+from gdcore.engine import descend
+from gdcore.model import Quadratic
+from gdcore.optimizers import OPTIMIZERS
+from gdcore.scaling import Scaler, standardize
+from gdcore.stepping import step_path
+from gdcore.sweep import SweepResult, alpha_grid, measured_contraction, sweep
+from gdcore.theory import Fit, Theory, analyze_quadratic, least_squares
+from gdcore.trajectory import Trajectory
+
+REACHED = 0.999  # share of the starting loss gap that counts as reaching the optimum
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The data as the runs see it, and what theory says about it.
+
+    `train` is what gradient descent fits (standardized if asked); `test` the held-out rows (None with
+    test_fraction 0); `raw_condition_number` the Hessian's condition number before standardizing.
+    """
+
+    source: Dataset
+    train: Dataset
+    test: Dataset | None
+    scaler: Scaler | None
+    quadratic: Quadratic
+    test_quadratic: Quadratic | None
+    fit: Fit
+    theory: Theory
+    raw_condition_number: float
+
+
+def synthetic(n_samples: int, n_features: int, noise: float, seed: int, intercept: float) -> Dataset:
+    """The blog's make_regression data (with an intercept so that b has something to find)."""
+    return make_data(n_samples=n_samples, n_features=n_features, noise=noise, seed=seed, bias=intercept)
+
+
+def prepare(dataset: Dataset, *, standardized: bool, test_fraction: float, split_seed: int) -> Prepared:
+    """Split (seeded), then standardize with the training rows' statistics, then the theory."""
+    raw_condition = analyze_quadratic(Quadratic.from_data(dataset.X, dataset.y)).condition_number
+    train, test = train_test_split(dataset, test_fraction, split_seed)
+    scaler = None
+    if standardized:
+        train, scaler = standardize(train)
+        if test.n_samples:
+            test, _ = standardize(test, scaler)
+    quadratic = Quadratic.from_data(train.X, train.y)
+    test_quadratic = Quadratic.from_data(test.X, test.y) if test.n_samples >= 2 else None
+    return Prepared(
+        source=dataset,
+        train=train,
+        test=test if test.n_samples else None,
+        scaler=scaler,
+        quadratic=quadratic,
+        test_quadratic=test_quadratic,
+        fit=least_squares(train.X, train.y),
+        theory=analyze_quadratic(quadratic),
+        raw_condition_number=raw_condition,
+    )
+
+
+def run_optimizers(
+    prepared: Prepared,
+    optimizers: Sequence[str],
+    *,
+    alpha: float,
+    epochs: int,
+    w0: float,
+    b0: float,
+    tol: float | None,
+    batch_size: int | None,
+    shuffle_seed: int,
+    hyperparameters: Mapping[str, Mapping[str, float]],
+) -> dict[str, Trajectory]:
+    """One `descend` per chosen optimizer on the same data and start; keyed by display name."""
+    if not optimizers:
+        raise ValueError("choose at least one optimizer; the choices are " + ", ".join(OPTIMIZERS))
+    runs = {}
+    for name in optimizers:
+        if name not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {name!r}; the choices are {', '.join(OPTIMIZERS)}")
+        runs[OPTIMIZERS[name].display_name] = descend(
+            prepared.train.X,
+            prepared.train.y,
+            optimizer=name,
+            alpha=alpha,
+            epochs=epochs,
+            w0=w0,
+            b0=b0,
+            tol=tol,
+            batch_size=batch_size,
+            shuffle_seed=shuffle_seed,
+            record_steps=batch_size is not None,
+            quadratic=prepared.quadratic,
+            **dict(hyperparameters.get(name, {})),
+        )
+    return runs
+
+
+def test_losses(prepared: Prepared, runs: Mapping[str, Trajectory]) -> dict[str, np.ndarray]:
+    """J_test(theta_t) for every epoch of every run (empty without a test set): O(K d^2) each."""
+    if prepared.test_quadratic is None:
+        return {}
+    return {
+        name: prepared.test_quadratic.loss(np.column_stack([run.weights, run.bias]))
+        for name, run in runs.items()
+    }
+
+
+def epoch_reaching_optimum(run: Trajectory, optimum_loss: float) -> int | None:
+    """First epoch t with J_0 - J_t >= 99.9% of J_0 - J*, or None if the run never gets there."""
+    start_gap = run.loss[0] - optimum_loss
+    if start_gap <= 0:
+        return 0
+    hits = np.flatnonzero(run.loss[0] - run.loss >= REACHED * start_gap)
+    return int(hits[0]) if hits.size else None
+
+
+def race_summary(runs: Mapping[str, Trajectory], optimum_loss: float) -> str:
+    """Which run reached the optimum first (in epochs), for the headline when several are compared."""
+    reached = {name: epoch_reaching_optimum(run, optimum_loss) for name, run in runs.items()}
+    finishers = sorted((epoch, name) for name, epoch in reached.items() if epoch is not None)
+    if not finishers:
+        return "None of the runs reached the optimum (99.9% of the starting gap) within the epochs."
+    epoch, winner = finishers[0]
+    others = ", ".join(
+        f"{name}: {'epoch ' + format(e, ',') if e is not None else 'not within the epochs'}"
+        for name, e in reached.items()
+        if name != winner
+    )
+    return f"**{winner}** reached the optimum first, at epoch {epoch:,}" + (
+        f" ({others})." if others else "."
+    )
+
+
+def weights_in_units(prepared: Prepared, run: Trajectory) -> dict[str, list[float]]:
+    """The best epoch's weights and bias as fitted, and in the original units when standardized."""
+    weights, bias = run.best_weights, run.best_bias
+    table = {"fitted": [*weights.tolist(), bias]}
+    if prepared.scaler is not None:
+        w_orig, b_orig = prepared.scaler.to_original(weights, bias)
+        table["original units"] = [*np.asarray(w_orig).tolist(), float(b_orig)]
+    return table
+
+
+def condition_summary(prepared: Prepared) -> tuple[float, float]:
+    """(condition number of the raw data's Hessian, condition number of what GD actually sees)."""
+    return prepared.raw_condition_number, prepared.theory.condition_number
+
+
+def landscape_paths(
+    prepared: Prepared, runs: Mapping[str, Trajectory], i: int, j: int
+) -> dict[str, np.ndarray]:
+    """Each run's path over parameters i and j, with the loss there: (S, 3) rows (theta_i, theta_j, J).
+
+    Mini-batch runs use their recorded steps (the zig-zag of the batches), full-batch runs their epochs.
+    """
+    paths = {}
+    for name, run in runs.items():
+        theta = step_path(run)
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss = prepared.quadratic.loss(theta)
+        paths[name] = np.column_stack([theta[:, i], theta[:, j], loss])
+    return paths
+
+
+def sweep_runs(
+    prepared: Prepared,
+    optimizers: Sequence[str],
+    *,
+    epochs: int,
+    w0: float,
+    b0: float,
+    tol: float | None,
+    batch_size: int | None,
+    shuffle_seed: int,
+    hyperparameters: Mapping[str, Mapping[str, float]],
+    points: int = 60,
+) -> dict[str, SweepResult]:
+    """A learning-rate sweep per optimizer on a log grid from 1e-4 to 2 alpha_max (>= 50 values)."""
+    alphas = alpha_grid(prepared.theory, n=points)
+    return {
+        OPTIMIZERS[name].display_name: sweep(
+            prepared.train.X,
+            prepared.train.y,
+            alphas,
+            optimizer=name,
+            epochs=epochs,
+            w0=w0,
+            b0=b0,
+            tol=tol,
+            batch_size=batch_size,
+            shuffle_seed=shuffle_seed,
+            quadratic=prepared.quadratic,
+            **dict(hyperparameters.get(name, {})),
+        )
+        for name in optimizers
+    }
+
+
+def contraction_by_alpha(prepared: Prepared, alphas: np.ndarray, epochs: int = 200) -> dict[str, np.ndarray]:
+    """Plain GD's per-epoch loss-gap ratio: theory rate(alpha)^2 against the measured one.
+
+    The measured value is the median of (J_{t+1} - J*) / (J_t - J*) over the last half of a run of
+    `epochs` epochs from the origin (a diverging run: of its finite part; NaN where the gap fell to
+    round-off).
+    """
+    predicted = np.array([prepared.theory.loss_rate(a) for a in alphas])
+    measured = np.full(alphas.shape, np.nan)
+    for k, alpha in enumerate(alphas):
+        run = descend(
+            prepared.train.X,
+            prepared.train.y,
+            alpha=alpha,
+            epochs=epochs,
+            w0=0.0,
+            b0=0.0,
+            quadratic=prepared.quadratic,
+        )
+        ratios = measured_contraction(run, prepared.quadratic)
+        ratios = ratios[ratios.size // 2 :]
+        ratios = ratios[np.isfinite(ratios)]
+        if ratios.size:
+            measured[k] = float(np.median(ratios))
+    return {"alpha": alphas, "predicted": predicted, "measured": measured}
