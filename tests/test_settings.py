@@ -6,6 +6,7 @@ controls can show, and turn every junk or out-of-range value into the default pl
 
 from __future__ import annotations
 
+import itertools
 import math
 from urllib.parse import parse_qsl, urlencode
 
@@ -66,7 +67,7 @@ def test_alpha_choices_hold_001_exactly_and_reach_past_alpha_max():
     assert min(above) < 1.3, "a value just above alpha_max shows divergence starting"
     assert 1.0 in ALPHA_CHOICES and 2.0 in ALPHA_CHOICES
     # Log scale: neighbouring choices differ by a constant factor (10 a decade).
-    ratios = [b / a for a, b in zip(ALPHA_CHOICES, ALPHA_CHOICES[1:], strict=False)]
+    ratios = [b / a for a, b in itertools.pairwise(ALPHA_CHOICES)]
     assert max(ratios) < 1.3 and min(ratios) > 1.2
 
 
