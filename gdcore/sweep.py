@@ -25,6 +25,7 @@ from gdcore.validation import IntRange, as_regression_arrays, check, check_optio
 GRID_LOW = 1e-4  # the sweep grid's smallest alpha (when 2 alpha_max is well above it)
 MAX_ALPHAS = 1000
 GRID_POINTS = IntRange(2, MAX_ALPHAS)
+GAP_FLOOR = 1e-9  # measured_contraction: relative gaps below this are round-off dominated
 SWEEP_FLOATS = 1 << 21  # bound on the (alphas x epochs x p) block evaluated at once
 _QUIET = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
 
@@ -106,12 +107,13 @@ def measured_contraction(trajectory: Trajectory, optimum) -> np.ndarray:
     r"""The measured per-epoch ratio of the loss gap, (J_{t+1} - J^*) / (J_t - J^*), for t = 0..K-1.
 
     For plain GD it tends to the theory's `rate(alpha)^2` (the slowest direction's factor). `optimum` is
-    J* itself, a `Quadratic` (its `loss_star`) or a `Fit` (its `loss`). Where a gap is at the rounding
-    level of J* (about 100 machine epsilons of it) the ratio is NaN: it would only measure round-off.
+    J* itself, a `Quadratic` (its `loss_star`) or a `Fit` (its `loss`). Where a gap is below
+    GAP_FLOOR * |J*| the ratio is NaN: a loss carries round-off of about 1e-16 |J*|, so a ratio of
+    smaller gaps would measure round-off rather than the optimizer.
     """
     loss_star = float(getattr(optimum, "loss_star", getattr(optimum, "loss", optimum)))
     gap = trajectory.loss - loss_star
-    floor = 100.0 * np.finfo(np.float64).eps * abs(loss_star)
+    floor = GAP_FLOOR * abs(loss_star)
     with np.errstate(**_QUIET):
         ratio = gap[1:] / gap[:-1]
     return np.where((gap[:-1] > floor) & (gap[1:] > floor), ratio, np.nan)
