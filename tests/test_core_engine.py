@@ -153,19 +153,16 @@ def test_each_loss_is_the_mse_of_the_parameters_it_is_stored_with(problem, fract
 
 def test_one_epoch_is_one_gradient_step(blog_data):
     """theta_1 = theta_0 - alpha * gradient(theta_0), with the gradient from central differences."""
-    alpha = 0.1
-    run = gdcore.descend(blog_data.X, blog_data.y, alpha=alpha, epochs=1, w0=3.0, b0=-2.0)
-    h = 1e-4
-    dw = (
-        direct_mse(blog_data.X, blog_data.y, 3.0 + h, -2.0)
-        - direct_mse(blog_data.X, blog_data.y, 3.0 - h, -2.0)
-    ) / (2 * h)
-    db = (
-        direct_mse(blog_data.X, blog_data.y, 3.0, -2.0 + h)
-        - direct_mse(blog_data.X, blog_data.y, 3.0, -2.0 - h)
-    ) / (2 * h)
-    np.testing.assert_allclose(run.weights[1, 0], 3.0 - alpha * dw, rtol=1e-8)
-    np.testing.assert_allclose(run.bias[1], -2.0 - alpha * db, rtol=1e-8)
+    alpha, w0, b0, h = 0.1, 3.0, -2.0, 1e-4
+
+    def loss(w: float, b: float) -> float:
+        return direct_mse(blog_data.X, blog_data.y, w, b)
+
+    dw = (loss(w0 + h, b0) - loss(w0 - h, b0)) / (2 * h)
+    db = (loss(w0, b0 + h) - loss(w0, b0 - h)) / (2 * h)
+    run = gdcore.descend(blog_data.X, blog_data.y, alpha=alpha, epochs=1, w0=w0, b0=b0)
+    np.testing.assert_allclose(run.weights[1, 0], w0 - alpha * dw, rtol=1e-8)
+    np.testing.assert_allclose(run.bias[1], b0 - alpha * db, rtol=1e-8)
 
 
 # --- convergence, monotonicity, divergence ---------------------------------------------------------
