@@ -441,7 +441,7 @@ def landscape_chart(
     dots = visible.mark_circle(size=40, clip=True, opacity=0.9).encode(
         x=x,
         y=y,
-        color=color,
+        color=_color("run", runs, RUN_PALETTE if len(runs) > 1 else [COLORS["w"]], "Run").legend(None),
         tooltip=[
             alt.Tooltip("run:N", title="Run"),
             alt.Tooltip("epoch:Q", title="Epoch"),
