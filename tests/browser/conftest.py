@@ -1,0 +1,368 @@
+"""Fixtures for the real-browser tests: a `streamlit run` server on a free loopback port and headless Chromium.
+
+The browser is Debian's Chromium (`/usr/bin/chromium`, or `$CHROMIUM_PATH`), else Playwright's own
+download if one is installed. Without Playwright or a browser every test here is skipped with the
+reason, unless `REQUIRE_BROWSER=1` (CI), which turns that into a failure.
+
+Each rerun is awaited the way Streamlit's own browser tests do it, on
+`[data-testid='stApp'][data-test-script-state='notRunning']`, made race-free by a counter that an
+init script bumps every time the script state *becomes* `notRunning` (a MutationObserver): after a
+widget change we wait until that counter has moved and the state is `notRunning` again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
+APP = "streamlit_app.py"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SERVER_START_TIMEOUT_S = 60.0
+RERUN_TIMEOUT_MS = 60_000
+
+APP_SELECTOR = "[data-testid='stApp']"
+IDLE_SELECTOR = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+# Counts the transitions of the app's script state into 'notRunning' (one per finished rerun).
+RERUN_COUNTER_JS = """
+window.__stReruns = 0;
+new MutationObserver((mutations) => {
+  for (const m of mutations) {
+    if (m.target.getAttribute('data-test-script-state') === 'notRunning' && m.oldValue !== 'notRunning') {
+      window.__stReruns += 1;
+    }
+  }
+}).observe(document, {
+  subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state'],
+});
+"""
+RERUN_DONE_JS = """(before) => {
+  const app = document.querySelector("[data-testid='stApp']");
+  return window.__stReruns > before && app !== null
+    && app.getAttribute('data-test-script-state') === 'notRunning';
+}"""
+
+
+def free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_command(port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        APP,
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+
+
+@dataclass
+class StreamlitServer:
+    """A running `streamlit run` process (its own process group) and where it answers."""
+
+    process: subprocess.Popen
+    port: int
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def url_with(self, params: dict[str, object] | None = None) -> str:
+        return self.url + ("?" + urlencode(params) if params else "")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        stop_process_group(self.process)
+
+
+def stop_process_group(process: subprocess.Popen, grace_s: float = 10.0) -> None:
+    """SIGTERM the process group started for `process`, then SIGKILL it if it lingers."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=grace_s)
+
+
+def start_server(log_path: Path, env: dict[str, str] | None = None) -> StreamlitServer:
+    """Start `streamlit run` on a free loopback port and wait until /_stcore/health answers."""
+    port = free_loopback_port()
+    log_file = log_path.open("wb")
+    process = subprocess.Popen(
+        server_command(port),
+        cwd=REPO_ROOT,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group, so stopping it takes every child with it
+        env={**os.environ, **(env or {})},
+    )
+    log_file.close()
+    server = StreamlitServer(process, port, log_path)
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    health = f"http://127.0.0.1:{port}/_stcore/health"
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {process.returncode}:\n{server.log()}")
+        try:
+            with urllib.request.urlopen(health, timeout=2) as response:
+                if response.status == 200:
+                    return server
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        if time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError(f"streamlit did not answer {health} within {SERVER_START_TIMEOUT_S:.0f} s")
+        time.sleep(0.1)
+
+
+def chromium_executable() -> str | None:
+    """Debian's Chromium (or $CHROMIUM_PATH); None means 'try Playwright's own browser'."""
+    candidates = [os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium", shutil.which("chromium")]
+    candidates.append(shutil.which("chromium-browser"))
+    for candidate in candidates:
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _skip_or_fail(reason: str) -> None:
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(f"REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+# ------------------------------------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium for the whole session (skips, or fails with REQUIRE_BROWSER=1, without one)."""
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_or_fail("Playwright is not installed (pip install playwright)")
+    executable = chromium_executable()
+    manager = sync_playwright().start()
+    try:
+        try:
+            if executable:
+                launched = manager.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            else:
+                launched = manager.chromium.launch(args=CHROMIUM_ARGS)
+        except PlaywrightError as exc:
+            where = executable or "Playwright's own Chromium"
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            _skip_or_fail(
+                f"no usable Chromium ({where}: {first_line}); install Debian's chromium "
+                "or run `playwright install chromium`"
+            )
+        yield launched
+        launched.close()
+    finally:
+        manager.stop()
+
+
+@pytest.fixture(scope="session")
+def server(browser, tmp_path_factory) -> Iterator[StreamlitServer]:
+    """`streamlit run streamlit_app.py` on a free loopback port, stopped (process group) afterwards."""
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    running = start_server(log_path)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@dataclass
+class AppPage:
+    """A Playwright page on the app, with the console errors it logged and rerun-aware helpers."""
+
+    page: object
+    server: StreamlitServer
+    console_errors: list[str] = field(default_factory=list)
+
+    def open(self, params: dict[str, object] | None = None) -> AppPage:
+        """Load the app (with these URL query parameters) and wait for the first run to finish."""
+        self.page.goto(self.server.url_with(params))
+        self.page.wait_for_selector(IDLE_SELECTOR, state="attached", timeout=RERUN_TIMEOUT_MS)
+        return self
+
+    def open_until_charts(self, params: dict[str, object] | None = None, count: int = 4) -> AppPage:
+        self.open(params)
+        self.charts().nth(count - 1).wait_for(timeout=RERUN_TIMEOUT_MS)
+        self.wait_idle()
+        return self
+
+    def reruns(self) -> int:
+        return int(self.page.evaluate("window.__stReruns"))
+
+    def wait_idle(self) -> None:
+        self.page.wait_for_selector(IDLE_SELECTOR, state="attached", timeout=RERUN_TIMEOUT_MS)
+
+    def rerun_after(self, action: Callable[[], object]) -> float:
+        """Do `action` (a widget change) and wait until the rerun it starts has finished; seconds taken."""
+        before = self.reruns()
+        start = time.perf_counter()
+        action()
+        self.page.wait_for_function(RERUN_DONE_JS, arg=before, timeout=RERUN_TIMEOUT_MS, polling=20)
+        return time.perf_counter() - start
+
+    # widgets, found by the `st-key-<key>` class Streamlit gives each keyed widget's container
+    def widget(self, key: str):
+        return self.page.locator(f".st-key-{key}")
+
+    def slider_value(self, key: str) -> str:
+        return self.widget(key).get_by_test_id("stSliderThumbValue").inner_text().strip()
+
+    def number_value(self, key: str) -> str:
+        return self.widget(key).locator("input").input_value()
+
+    def press_on_slider(self, key: str, keys: str) -> float:
+        """Focus a (select_)slider and press a key (End, Home, ArrowRight, ...); waits for the rerun."""
+        thumb = self.widget(key).locator("input[type='range'], [role='slider']").first
+        thumb.focus()
+        return self.rerun_after(lambda: self.page.keyboard.press(keys))
+
+    def type_number(self, key: str, value: object) -> float:
+        field_ = self.widget(key).locator("input").first
+        field_.fill(str(value))
+        return self.rerun_after(lambda: field_.press("Enter"))
+
+    def charts(self):
+        return self.page.get_by_test_id("stVegaLiteChart")
+
+    def metrics(self) -> dict[str, str]:
+        """{label: value} of every st.metric on the page (first one wins for a repeated label)."""
+        out: dict[str, str] = {}
+        for metric in self.page.get_by_test_id("stMetric").all():
+            label = metric.get_by_test_id("stMetricLabel").inner_text().strip()
+            out.setdefault(label, metric.get_by_test_id("stMetricValue").inner_text().strip())
+        return out
+
+    def alerts(self) -> list[str]:
+        return [text.strip() for text in self.page.get_by_test_id("stAlert").all_inner_texts()]
+
+    def exceptions(self) -> list[str]:
+        return self.page.get_by_test_id("stException").all_inner_texts()
+
+    def query(self) -> dict[str, str]:
+        from urllib.parse import parse_qsl, urlsplit
+
+        return dict(parse_qsl(urlsplit(self.page.url).query))
+
+    def open_tab(self, name_part: str) -> None:
+        self.page.get_by_test_id("stTab").filter(has_text=name_part).first.click()
+
+    def screenshot(self, path: Path, full_dashboard: bool = False) -> Path:
+        """Save a screenshot; with `full_dashboard` the viewport grows to the height of the scrolling
+        main area (Streamlit scrolls inside [data-testid='stMain'], so a 'full page' shot alone would
+        cut it off) and the charts get time to re-layout to the new size."""
+        if full_dashboard:
+            size = self.page.viewport_size or {"width": 1400, "height": 1000}
+            height = self.page.evaluate(
+                """() => Math.max(...["stMain", "stSidebarContent"].map((id) => {
+                     const el = document.querySelector(`[data-testid='${id}']`);
+                     return el ? el.scrollHeight : 0;
+                   }))"""
+            )
+            self.page.set_viewport_size({"width": size["width"], "height": int(height) + 40})
+            self.page.wait_for_timeout(1500)  # charts re-render at the new size
+            self.wait_idle()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def assert_no_console_errors(self) -> None:
+        assert not self.console_errors, "browser console errors:\n" + "\n".join(self.console_errors)
+
+
+def _new_app_page(browser, server: StreamlitServer, viewport: dict[str, int]):
+    context = browser.new_context(viewport=viewport, accept_downloads=True)
+    context.add_init_script(RERUN_COUNTER_JS)
+    page = context.new_page()
+    page.set_default_timeout(RERUN_TIMEOUT_MS)
+    app = AppPage(page, server)
+
+    def on_console(message) -> None:
+        if message.type == "error":
+            app.console_errors.append(f"console.error: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: app.console_errors.append(f"page error: {error}"))
+    return context, app
+
+
+@pytest.fixture
+def app_page(browser, server) -> Iterator[AppPage]:
+    """A fresh browser context and page (its own Streamlit session) with a 1400 x 1000 viewport."""
+    context, app = _new_app_page(browser, server, {"width": 1400, "height": 1000})
+    yield app
+    context.close()
+
+
+@pytest.fixture
+def new_app_page(browser, server) -> Iterator[Callable[[], AppPage]]:
+    """A factory of extra independent pages (separate contexts, hence separate sessions)."""
+    contexts = []
+
+    def make() -> AppPage:
+        context, app = _new_app_page(browser, server, {"width": 1400, "height": 1000})
+        contexts.append(context)
+        return app
+
+    yield make
+    for context in contexts:
+        context.close()
