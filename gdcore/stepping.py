@@ -13,8 +13,8 @@ which is the blog's -(2/n_B) A_B^T (y_B - A_B \theta) rearranged. So:
 * Mini-batches: an epoch is one pass over the data in an order reshuffled every epoch by
   `np.random.default_rng(shuffle_seed)`. The statistics of all batches of an epoch are computed at once
   (batched matrix products over the shuffled rows), so the Python loop only does the tiny updates; with
-  d = 1 they run on Python floats, one registry `update` call per parameter, far cheaper than numpy calls
-  on length-2 arrays.
+  d = 1 they run on Python floats (fused loops of `gdcore.kernels`), far cheaper than numpy calls on
+  length-2 arrays.
 * The loss of each epoch is the full-data loss at the epoch's end state, from the `Quadratic`.
 
 Divergence, `tol` and the `Trajectory` are exactly those of plain GD (`gdcore.trajectory.collect`).
@@ -30,6 +30,7 @@ from dataclasses import replace
 import numpy as np
 
 from gdcore.engine import _closed_form_gd
+from gdcore.kernels import KERNELS_D1
 from gdcore.model import Quadratic
 from gdcore.optimizers import Optimizer, get_optimizer
 from gdcore.trajectory import Trajectory, collect
@@ -192,14 +193,16 @@ def _with_loss(quadratic: Quadratic, theta: np.ndarray) -> tuple[np.ndarray, np.
 class _Stepper:
     """Applies a registry update once per batch, carrying (params, state) between calls.
 
-    With 2 parameters (d = 1) the loop works on Python floats, calling `update` once per parameter;
-    otherwise on numpy arrays, once per step. Both call the same pure registry functions.
+    With 2 parameters (d = 1) the loop works on Python floats: a fused loop of `gdcore.kernels` when the
+    optimizer has one (`fused`), else the registry's `update` called once per parameter. Otherwise it
+    works on numpy arrays, calling `update` once per step.
     """
 
-    def __init__(self, entry: Optimizer, alpha: float, hyper: dict, theta0: np.ndarray):
+    def __init__(self, entry: Optimizer, alpha: float, hyper: dict, theta0: np.ndarray, fused: bool = True):
         self.update, self.alpha = entry.update, alpha
         self.hyper = tuple(hyper[h.name] for h in entry.hyperparameters)  # positional, in declared order
         self.floats = theta0.shape[0] == 2
+        self.kernel = KERNELS_D1.get(entry.name) if self.floats and fused else None
         if self.floats:
             params = tuple(float(v) for v in theta0)
             self.carry = (params, tuple(entry.init(v) for v in params))
@@ -216,8 +219,11 @@ class _Stepper:
     def run(self, batches, record: bool = True) -> np.ndarray | None:
         """One update per batch; returns the parameters after each step, (steps, p), if `record`."""
         trace: list | None = [] if record else None
-        step = _float_steps if self.floats else _array_steps
-        self.carry = step(batches, self.carry, self.update, self.alpha, self.hyper, trace)
+        if self.kernel is not None:
+            self.carry = self.kernel(batches, self.carry, self.alpha, self.hyper, trace)
+        else:
+            step = _float_steps if self.floats else _array_steps
+            self.carry = step(batches, self.carry, self.update, self.alpha, self.hyper, trace)
         return None if trace is None else np.array(trace, dtype=np.float64).reshape(len(trace), -1)
 
     @property

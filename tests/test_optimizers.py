@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gdcore
+from gdcore.kernels import KERNELS_D1
 from gdcore.optimizers import adam_init, adam_update
-from gdcore.stepping import MAX_STEP_ROWS
+from gdcore.stepping import MAX_STEP_ROWS, _Stepper
 
 NAMES = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 LINEAR = ("gd", "momentum", "nesterov")  # no adaptive scaling: a large step overflows
@@ -158,6 +159,25 @@ def test_update_is_pure_and_works_on_floats_and_arrays(name):
                 np.asarray(field).flat[i if np.ndim(field) else 0]
             )
     assert type(new_state) is type(state)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("hyper", [{}, {"beta": 0.5, "rho": 0.5, "beta1": 0.5, "beta2": 0.9, "eps": 1e-3}])
+def test_fused_kernel_equals_the_registry_update_bit_for_bit(name, hyper):
+    """d = 1 runs use the fused loops of gdcore.kernels; the registry's update, called per parameter,
+    must give exactly the same numbers (same operations in the same order)."""
+    assert name in KERNELS_D1
+    entry = gdcore.OPTIMIZERS[name]
+    values = entry.validate({k: v for k, v in hyper.items() if k in entry.defaults()})
+    rng = np.random.default_rng(1)
+    H = rng.uniform(0.5, 2.0, size=(300, 2, 2))
+    H[:, 1, 0] = H[:, 0, 1]
+    q = rng.normal(size=(300, 2)) * 10
+    fused = _Stepper(entry, 0.05, values, np.array([3.0, -1.0]))
+    generic = _Stepper(entry, 0.05, values, np.array([3.0, -1.0]), fused=False)
+    assert fused.kernel is not None and generic.kernel is None
+    np.testing.assert_array_equal(fused.run(fused.batches(H, q)), generic.run(generic.batches(H, q)))
+    assert fused.carry == generic.carry
 
 
 def test_unknown_optimizer_is_a_clear_error():

@@ -1,0 +1,149 @@
+"""Optimizer benchmark for issue 4: mini-batch epochs, full-batch momentum/Adam, and the alpha sweep.
+
+    python benchmarks/bench_optimizers.py            # full sizes (a few seconds)
+    python benchmarks/bench_optimizers.py --quick    # tiny sizes, proves the script runs (CI)
+
+Prints, measured in one run (medians of several repeats):
+  1. one mini-batch epoch (batch 32, N=100,000, d=1) of `descend` per optimizer, as a ratio to one epoch
+     of scikit-learn's `SGDRegressor(max_iter=1, tol=None)` on the same data. Target <= 1.0. Our epoch is
+     a 10-epoch `descend` call divided by 10, so validation and the one pass for the statistics are in.
+  2. full-batch momentum and Adam, N=1,000,000, d=1, 10,000 epochs, as a ratio to one pass computing
+     A = [X, 1], A^T A and A^T y (as in bench_engine.py). Target <= 10.
+  3. the 50-value learning-rate sweep of plain GD on the default data (make_data(), 100 epochs), as a
+     ratio to a single `descend` run. Target <= 5.
+Each target prints PASS or FAIL (n/a with --quick); the script always exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import SGDRegressor
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
+import gdcore
+
+FULL = {"n_minibatch": 100_000, "n_large": 1_000_000, "epochs_large": 10_000, "sweep_alphas": 50}
+QUICK = {"n_minibatch": 2_000, "n_large": 5_000, "epochs_large": 200, "sweep_alphas": 50}
+MINIBATCH_EPOCHS, BATCH_SIZE = 10, 32
+TARGET_MINIBATCH, TARGET_FULL_BATCH, TARGET_SWEEP = 1.0, 10.0, 5.0
+
+
+def median_seconds(function: Callable[[], object], repeats: int) -> float:
+    """Median wall time of `repeats` calls (after one warm-up call)."""
+    function()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def one_pass(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The floor: build A = [X, 1] and its sufficient statistics A^T A, A^T y."""
+    A = np.column_stack([X, np.ones(X.shape[0])])
+    return A.T @ A, A.T @ y
+
+
+def sklearn_epoch(X: np.ndarray, y: np.ndarray) -> None:
+    """One epoch of scikit-learn's SGD (batch size 1, shuffled)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        SGDRegressor(max_iter=1, tol=None, random_state=0).fit(X, y)
+
+
+def verdict(ok: bool, meaningful: bool = True) -> str:
+    if not meaningful:
+        return "n/a (--quick)"
+    return "PASS" if ok else "FAIL"
+
+
+def report(label: str, seconds: float, baseline: float, target: float, meaningful: bool) -> None:
+    ratio = seconds / baseline
+    print(
+        f"   {label:<22}{seconds * 1e3:9.2f} ms   ratio {ratio:6.2f}  (target <= {target:g})  "
+        f"{verdict(ratio <= target, meaningful)}"
+    )
+
+
+def bench_minibatch(n: int, seed: int, repeats: int, meaningful: bool) -> None:
+    data = gdcore.make_data(n_samples=n, n_features=1, noise=20.0, seed=seed)
+    X, y = data.X, data.y
+    print(
+        f"\n1. one mini-batch epoch, batch {BATCH_SIZE}, N={n:,}, d=1, vs SGDRegressor(max_iter=1, tol=None)"
+    )
+    baseline = median_seconds(lambda: sklearn_epoch(X, y), repeats)
+    print(f"   {'SGDRegressor epoch':<22}{baseline * 1e3:9.2f} ms")
+    for name in ("gd", "momentum", "adam"):
+
+        def run(name=name):
+            gdcore.descend(X, y, optimizer=name, alpha=1e-3, epochs=MINIBATCH_EPOCHS, batch_size=BATCH_SIZE)
+
+        report(
+            f"{name} epoch",
+            median_seconds(run, repeats) / MINIBATCH_EPOCHS,
+            baseline,
+            TARGET_MINIBATCH,
+            meaningful,
+        )
+
+
+def bench_full_batch(n: int, epochs: int, seed: int, repeats: int, meaningful: bool) -> None:
+    data = gdcore.make_data(n_samples=n, n_features=1, noise=20.0, seed=seed)
+    X, y = data.X, data.y
+    print(f"\n2. full batch, N={n:,}, d=1, {epochs:,} epochs, vs one pass A=[X,1]; A^T A; A^T y")
+    baseline = median_seconds(lambda: one_pass(X, y), repeats)
+    print(f"   {'one pass':<22}{baseline * 1e3:9.2f} ms")
+    for name, alpha in (("momentum", 0.01), ("adam", 0.01)):
+        seconds = median_seconds(
+            lambda n=name, a=alpha: gdcore.descend(X, y, optimizer=n, alpha=a, epochs=epochs), repeats
+        )
+        report(name, seconds, baseline, TARGET_FULL_BATCH, meaningful)
+
+
+def bench_sweep(n_alphas: int, repeats: int, meaningful: bool) -> None:
+    data = gdcore.make_data()
+    alphas = gdcore.alpha_grid(gdcore.analyze(data.X, data.y), n=n_alphas)
+    print(f"\n3. {n_alphas}-value alpha sweep of plain GD, default data (N=100, 100 epochs), vs one descend")
+    single = median_seconds(lambda: gdcore.descend(data.X, data.y, alpha=0.1), 5 * repeats)
+    print(f"   {'one descend':<22}{single * 1e3:9.2f} ms")
+    seconds = median_seconds(lambda: gdcore.sweep(data.X, data.y, alphas), 5 * repeats)
+    report("sweep", seconds, single, TARGET_SWEEP, meaningful)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: only proves the script runs")
+    parser.add_argument("--repeats", type=int, default=7, help="timed repeats per measurement (median)")
+    parser.add_argument("--seed", type=int, default=42, help="make_data seed")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    repeats = max(1, min(args.repeats, 2) if args.quick else args.repeats)
+    meaningful = not args.quick
+    print(
+        f"gdcore optimizer benchmark{' (--quick: sizes too small for the targets to mean anything)' * args.quick}"
+    )
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}, numpy {np.__version__}; median of {repeats} repeats"
+    )
+    bench_minibatch(sizes["n_minibatch"], args.seed, repeats, meaningful)
+    bench_full_batch(sizes["n_large"], sizes["epochs_large"], args.seed, repeats, meaningful)
+    bench_sweep(sizes["sweep_alphas"], repeats, meaningful)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
