@@ -348,6 +348,14 @@ def test_100000_epochs_ship_bounded_charts_with_the_best_epoch():
     assert_bounded(at, expected.best_epoch, 100_000)
 
 
+def test_landscape_path_epochs_are_epochs_on_a_long_run():
+    """The path's tooltips say "Epoch": at 100,000 epochs the last point is epoch 100,000."""
+    at = run_app(epochs=100_000)
+    path = chart_data(at)["landscape"]["path"]
+    assert path["epoch"].min() == 0
+    assert path["epoch"].max() == 100_000
+
+
 def test_a_million_samples_and_100000_epochs_ship_bounded_charts():
     at = run_app({"samples": "1000000", "epochs": "100000"})
     expected = blog_run(samples=1_000_000, epochs=100_000)

@@ -1,0 +1,222 @@
+"""Chart tables and Altair charts (gdcore.charts), without a server.
+
+`ChartSpec.vega_lite()` skips Altair's schema validation to keep reruns fast, so the schema is checked
+here: every chart, built from real runs (one and three overlaid), must pass `to_dict(validate=True)`.
+Every table must stay under MAX_CHART_ROWS whatever the epochs, keeping each run's first, last and best.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gdcore
+from gdcore import charts
+from gdcore.landscape import loss_grid, window
+
+LIMIT = 5000
+
+
+# ---------------------------------------------------------------- sample_epochs
+def test_the_limit_is_5000():
+    assert charts.MAX_CHART_ROWS == LIMIT
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    n_states=st.integers(1, 300_000),
+    max_points=st.integers(8, 6000),  # room for 0, last and five kept epochs (the small case: below)
+    keep_fractions=st.lists(st.floats(0.0, 1.0), max_size=5),
+)
+def test_sample_epochs_keeps_first_last_best_and_is_bounded(n_states, max_points, keep_fractions):
+    keep = [round(f * (n_states - 1)) for f in keep_fractions]
+    idx = charts.sample_epochs(n_states, max_points, keep)
+    must = {0, n_states - 1, *keep}
+    assert must <= set(idx.tolist())
+    assert idx.dtype.kind == "i"
+    assert np.all(np.diff(idx) > 0), "sorted, no repeats"
+    assert idx[0] == 0 and idx[-1] == n_states - 1
+    assert idx.size <= max(max_points, len(must))
+    if n_states <= max_points:
+        np.testing.assert_array_equal(idx, np.arange(n_states))
+
+
+def test_sample_epochs_keeps_the_shape_of_a_long_run():
+    idx = charts.sample_epochs(100_001, LIMIT, [1226])
+    assert idx.size <= LIMIT
+    assert set(range(11)) <= set(idx.tolist()), "the fast early drop: every one of the first epochs"
+    gaps = np.diff(idx)
+    assert gaps.max() <= 2 * 100_000 / (LIMIT / 2), "the long tail: evenly covered"
+
+
+def test_sample_epochs_small_cases():
+    np.testing.assert_array_equal(charts.sample_epochs(1, 5), [0])
+    np.testing.assert_array_equal(charts.sample_epochs(2, 5, [1]), [0, 1])
+    np.testing.assert_array_equal(charts.sample_epochs(1000, 3, [500]), [0, 500, 999])
+
+
+def test_sample_epochs_with_more_to_keep_than_the_budget():
+    """The docstring promises max(max_points, len(keep) + 2) indices: the kept epochs win."""
+    idx = charts.sample_epochs(1000, 3, [10, 20, 30, 40])
+    assert {0, 10, 20, 30, 40, 999} == set(idx.tolist())
+
+
+# ---------------------------------------------------------------- real runs
+@pytest.fixture(scope="module")
+def blog():
+    data = gdcore.make_data()
+    return data, gdcore.Quadratic.from_data(data.X, data.y), gdcore.least_squares(data.X, data.y)
+
+
+def runs_for(blog, alphas, epochs):
+    data, quadratic, _ = blog
+    return {
+        f"α = {a:g}": gdcore.descend(data.X, data.y, alpha=a, epochs=epochs, quadratic=quadratic)
+        for a in alphas
+    }
+
+
+def all_specs(blog, runs, log_scale=True) -> dict[str, charts.ChartSpec]:
+    """The four dashboard charts (plus the prediction chart) as the app builds them."""
+    data, quadratic, fit = blog
+    first = next(iter(runs.values()))
+    specs = {
+        "loss": charts.loss_chart(charts.loss_table(runs), fit.loss, log_scale),
+        "parameters": charts.parameter_chart(
+            charts.parameter_table(runs, ["w", "b"]), {"w": float(fit.weights[0]), "b": fit.bias}
+        ),
+    }
+    points, lines, best_line = charts.fit_tables(data.X[:, 0], data.y, first, fit)
+    start_frame = int(lines.loc[lines["epoch"] == first.best_epoch, "frame"].iloc[0])
+    specs["fit"] = charts.fit_chart(points, lines, best_line, start_frame)
+    predicted = data.X @ first.best_weights + first.best_bias
+    specs["prediction"] = charts.prediction_chart(charts.prediction_tables(data.y, predicted), "Predicted")
+    paths = {name: np.column_stack([run.weights[:, 0], run.bias, run.loss]) for name, run in runs.items()}
+    optimum = quadratic.theta_star[[0, -1]]
+    bounds = window(np.vstack([optimum, *(p[:, :2] for p in paths.values())]), max_span=200.0)
+    cells, path, marks = charts.landscape_tables(loss_grid(quadratic, bounds, 0, 1), paths, optimum, 800)
+    specs["landscape"] = charts.landscape_chart(cells, path, marks, "w", "b", "Landscape")
+    return specs
+
+
+CASES = {
+    "one run": ([0.01], 100),
+    "three runs": ([0.01, 0.1, 0.5], 100),
+    "diverged run": ([2.0], 100),
+    "three runs, 100,000 epochs": ([0.01, 0.1, 0.5], 100_000),
+}
+
+
+@pytest.fixture(scope="module", params=list(CASES))
+def case(request, blog):
+    alphas, epochs = CASES[request.param]
+    runs = runs_for(blog, alphas, epochs)
+    return runs, all_specs(blog, runs)
+
+
+def test_every_chart_passes_altair_validation(case, blog):
+    runs, specs = case
+    for name, spec in specs.items():
+        spec.chart.to_dict(validate=True)  # the chart without its data
+        spec.altair().to_dict(validate=True)  # self-contained, the data inline
+        vl = spec.vega_lite()
+        assert set(vl["datasets"]) == set(spec.datasets), name
+        assert "config" not in vl
+    # The linear-axis variant of the loss chart as well.
+    charts.loss_chart(charts.loss_table(runs), blog[2].loss, log_scale=False).chart.to_dict(validate=True)
+
+
+def test_every_chart_names_only_data_it_carries(case):
+    """A layer reading a data set that the spec does not ship would draw nothing in the browser."""
+    _, specs = case
+    for name, spec in specs.items():
+        used = set()
+
+        def walk(node, used=used):
+            if isinstance(node, dict):
+                if isinstance(node.get("data"), dict) and "name" in node["data"]:
+                    used.add(node["data"]["name"])
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+
+        walk(spec.chart.to_dict(validate=False))
+        assert used and used <= set(spec.datasets), (name, used, set(spec.datasets))
+
+
+def test_tables_are_bounded_and_keep_first_last_best(case):
+    runs, specs = case
+    for name, spec in specs.items():
+        rows = sum(len(table) for table in spec.datasets.values())
+        assert rows <= LIMIT, f"{name}: {rows:,} rows"
+    loss = specs["loss"].datasets["loss"]
+    params = specs["parameters"].datasets["parameters"]
+    for run_name, run in runs.items():
+        ends = {0, run.epochs_run, run.best_epoch}
+        mine = loss[loss["run"] == run_name]
+        assert ends <= set(mine["epoch"])
+        assert mine.loc[mine["best"], "epoch"].tolist() == [run.best_epoch]
+        np.testing.assert_array_equal(mine["loss"], run.loss[mine["epoch"]])
+        assert ends <= set(params.loc[params["run"] == run_name, "epoch"])
+    path = specs["landscape"].datasets["path"]
+    for run_name, run in runs.items():
+        assert path.loc[path["run"] == run_name, "epoch"].max() == run.epochs_run
+
+
+def test_fit_tables_show_the_run_and_the_least_squares_line(blog):
+    data, _, fit = blog
+    run = runs_for(blog, [0.01], 100)["α = 0.01"]
+    points, lines, optimum = charts.fit_tables(data.X[:, 0], data.y, run, fit)
+    assert len(points) == 100
+    assert lines["frame"].max() + 1 <= charts.FIT_FRAMES
+    at_best = lines[lines["epoch"] == run.best_epoch]
+    np.testing.assert_allclose(at_best["y"], run.best_weights[0] * at_best["x"] + run.best_bias)
+    np.testing.assert_allclose(optimum["y"], fit.weights[0] * optimum["x"] + fit.bias)
+
+
+def test_a_million_points_are_sampled():
+    x = np.linspace(0, 1, 1_000_000)
+    table = charts.prediction_tables(x, x)
+    assert len(table) == charts.MAX_SCATTER_POINTS
+    assert table["actual"].is_monotonic_increasing  # a sorted sample, stable across reruns
+    pd.testing.assert_frame_equal(table, charts.prediction_tables(x, x))
+
+
+def test_many_runs_and_a_test_series_stay_bounded(blog):
+    runs = runs_for(blog, [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 0.9], 100_000)
+    test_loss = {name: run.loss * 1.1 for name, run in runs.items()}
+    table = charts.loss_table(runs, test_loss)
+    assert len(table) <= LIMIT
+    assert set(table["series"]) == {"train", "test"}
+    charts.loss_chart(table, blog[2].loss).altair().to_dict(validate=True)
+    params = charts.parameter_table(runs, ["w", "b"])
+    assert len(params) <= LIMIT
+
+
+def test_sweep_and_contraction_charts_validate(blog):
+    if not hasattr(charts, "sweep_chart"):
+        pytest.skip("no sweep chart in this version")
+    from gdcore.sweep import alpha_grid, sweep
+
+    data, quadratic, _ = blog
+    theory = gdcore.analyze_quadratic(quadratic)
+    alphas = alpha_grid(theory)
+    results = {
+        name: sweep(data.X, data.y, alphas, optimizer=name, epochs=100, quadratic=quadratic)
+        for name in ("gd", "momentum", "adam")
+    }
+    table = charts.sweep_table(results)
+    spec = charts.sweep_chart(table, theory.alpha_max, theory.alpha_opt, 100)
+    spec.altair().to_dict(validate=True)
+    assert sum(len(t) for t in spec.datasets.values()) <= LIMIT
+    rates = {
+        "alpha": alphas,
+        "predicted": np.array([theory.loss_rate(a) for a in alphas]),
+        "measured": np.full(alphas.shape, np.nan),
+    }
+    charts.contraction_chart(rates, theory.alpha_max, theory.alpha_opt).altair().to_dict(validate=True)
