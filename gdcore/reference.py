@@ -41,18 +41,21 @@ def reference_descend(X, y, *, alpha=0.01, epochs=100, w0=1.0, b0=0.0) -> Trajec
 def blog_shape_pitfall(X, y, w: float = 1.0, b: float = 0.0) -> dict:
     """What the blog's `Y - Y_pred` does with X of shape (N, 1) and y of shape (N,).
 
-    Returns the broadcast residual's shape, the blog's "error" (a mean over N x N entries, divided by N)
-    and the correct MSE at the same (w, b), so the UI can show the difference in numbers.
+    The broadcast residual R[i, j] = y_j - (x_i w + b) is N x N; the blog's "error" is sum(R^2) / N.
+    It is computed without building R (N = 1,000,000 would need 7 TiB), from
+    sum_ij (y_j - p_i)^2 = N sum(y^2) - 2 sum(y) sum(p) + N sum(p^2),  p = x w + b.
+    Returns the shapes, that "error", and the correct MSE at the same (w, b).
     """
     X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)[:, :1]
     y = np.asarray(y, dtype=np.float64).ravel()
     n = len(X)
-    wrong_residual = y - (X * w + b)  # (N,) - (N, 1) -> (N, N)
-    correct_residual = y - (X[:, 0] * w + b)
+    predicted = X[:, 0] * w + b
+    correct_residual = y - predicted
+    blog_sum = n * (y @ y) - 2.0 * y.sum() * predicted.sum() + n * (predicted @ predicted)
     return {
         "x_shape": X.shape,
         "y_shape": y.shape,
-        "residual_shape": wrong_residual.shape,
-        "blog_error": float(np.sum(wrong_residual**2) / n),
+        "residual_shape": (n, n),
+        "blog_error": float(blog_sum / n),
         "correct_error": float(correct_residual @ correct_residual / n),
     }

@@ -129,8 +129,9 @@ def _parse_one(key: str, raw: str):
     number = _number(key, text)
     if key in ("alpha", "samples", "tol"):
         choices = {"alpha": ALPHA_CHOICES, "samples": SAMPLE_CHOICES, "tol": TOL_CHOICES}[key]
-        if number <= 0 or not choices[0] * 0.999 <= number <= choices[-1] * 1.001:
-            raise ValueError(f"{key} must be from {choices[0]:g} to {choices[-1]:g}; got {raw!r}")
+        low, high = min(choices), max(choices)
+        if number <= 0 or not low * 0.999 <= number <= high * 1.001:
+            raise ValueError(f"{key} must be from {low:g} to {high:g}; got {raw!r}")
         # The control is a log-scale slider: take the nearest value it offers.
         return min(choices, key=lambda c: abs(math.log(c / number)))
     low, high = UI_RANGES[key]
