@@ -1,0 +1,353 @@
+"""Dashboard benchmark for issue 3: rerun speed, rows shipped to the browser, and cold start.
+
+    python benchmarks/bench_app.py            # the full measurement (about a minute)
+    python benchmarks/bench_app.py --quick    # few repeats (CI); same sizes, noisier medians
+
+Measured in one run, on this machine:
+  1. the rerun after changing alpha at the default settings (AppTest, a new alpha each time, so every
+     rerun computes a new descent): median <= 100 ms, and <= 3x the median rerun of a minimal Streamlit
+     script with two small Altair charts (same widget change, interleaved with the app's reruns so both
+     see the same machine load);
+  2. samples 1,000,000 and epochs 100,000: the rerun after changing alpha, median <= 1 s;
+  3. the most rows any one chart ships at epochs 100,000 (default data, 1,000,000 samples, three
+     optimizers overlaid when the app offers a choice): <= 5,000;
+  4. cold start: `streamlit run` (headless, free port) until the first chart is drawn in headless
+     Chromium (Playwright, Debian's /usr/bin/chromium); reported, no target; skipped without Chromium.
+Each target prints PASS or FAIL; the script always exits 0 (timings are reported, never asserted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import streamlit as st_module
+from streamlit.testing.v1 import AppTest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+APP = REPO_ROOT / "streamlit_app.py"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TARGET_RERUN_S, TARGET_RATIO, TARGET_BIG_RERUN_S, TARGET_ROWS = 0.100, 3.0, 1.0, 5000
+TIMEOUT_S = 120
+
+# Alphas that keep plain GD stable on the blog's data (alpha_max = 0.954), one per rerun.
+RERUN_ALPHAS = [
+    0.000126,
+    0.000158,
+    0.0002,
+    0.000251,
+    0.000316,
+    0.000398,
+    0.000501,
+    0.000631,
+    0.000794,
+    0.001,
+    0.00126,
+    0.00158,
+    0.002,
+    0.00251,
+    0.00316,
+    0.00398,
+    0.00501,
+    0.00631,
+    0.00794,
+    0.0126,
+    0.0158,
+    0.02,
+    0.0251,
+    0.0316,
+    0.0398,
+    0.0501,
+    0.0631,
+    0.0794,
+    0.1,
+    0.126,
+    0.158,
+    0.2,
+    0.251,
+    0.316,
+    0.398,
+    0.501,
+    0.631,
+    0.794,
+]
+
+MINIMAL_SCRIPT = """
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+ALPHAS = {alphas!r}
+alpha = st.sidebar.select_slider("Learning rate", options=ALPHAS, value=0.01, key="alpha")
+epochs = np.arange(101)
+table = pd.DataFrame({{"epoch": epochs, "loss": 300 + 1700 * (1 - 2 * alpha) ** (2 * epochs)}})
+st.altair_chart(alt.Chart(table).mark_line().encode(x="epoch:Q", y="loss:Q"), width="stretch")
+st.altair_chart(alt.Chart(table).mark_point().encode(x="epoch:Q", y="loss:Q"), width="stretch")
+"""
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def quiet_streamlit() -> None:
+    """AppTest runs without a server and Streamlit logs a warning per run about it; keep the output clean."""
+    st_module.logger.set_log_level(logging.CRITICAL)
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        lambda record: "missing ScriptRunContext" not in record.getMessage()
+    )
+
+
+def open_app(path: Path, query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(path), default_timeout=TIMEOUT_S)
+    at.query_params.update(query or {})
+    return at.run()
+
+
+def errors(at: AppTest) -> str:
+    return "; ".join(str(e.value)[:80] for e in at.exception)
+
+
+def timed_rerun(at: AppTest, key: str, value) -> float:
+    start = time.perf_counter()
+    at.get_by_key(key).set_value(value).run()
+    return time.perf_counter() - start
+
+
+def chart_rows(at: AppTest) -> list[tuple[str, int]]:
+    """(first data set name, rows in all its data sets) for every Vega-Lite chart on the page."""
+    out = []
+    for chart in at.get("vega_lite_chart"):
+        rows = {ds.name: pa.ipc.open_stream(ds.data.data).read_all().num_rows for ds in chart.proto.datasets}
+        out.append((next(iter(rows), "?"), sum(rows.values())))
+    return out
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f} ms"
+
+
+# ------------------------------------------------------------------------------------------ 1. reruns
+def bench_default_rerun(repeats: int) -> None:
+    print("\n1. Rerun after changing alpha, default settings (AppTest; a new alpha each rerun)")
+    with tempfile.TemporaryDirectory() as tmp:
+        minimal_path = Path(tmp) / "minimal_app.py"
+        minimal_path.write_text(MINIMAL_SCRIPT.format(alphas=[0.01, *RERUN_ALPHAS]))
+        app, minimal = open_app(APP), open_app(minimal_path)
+        if app.exception or minimal.exception:
+            print(f"   the app raised an exception: {errors(app) or errors(minimal)}  FAIL")
+            return
+        # Warm up both (first reruns pay imports and widget registration), then interleave.
+        timed_rerun(app, "alpha", 0.02)
+        timed_rerun(minimal, "alpha", 0.02)
+        app_times, minimal_times = [], []
+        for k in range(repeats):
+            alpha = RERUN_ALPHAS[k % len(RERUN_ALPHAS)]
+            app_times.append(timed_rerun(app, "alpha", alpha))
+            minimal_times.append(timed_rerun(minimal, "alpha", alpha))
+        broken = errors(app)
+    app_median, minimal_median = statistics.median(app_times), statistics.median(minimal_times)
+    ratio = app_median / minimal_median
+    print(
+        f"   app:     median {ms(app_median)} over {repeats} reruns (min {ms(min(app_times))}, "
+        f"max {ms(max(app_times))})"
+    )
+    print(f"   minimal: median {ms(minimal_median)} (a select_slider and two small Altair charts)")
+    print(f"   target rerun <= {ms(TARGET_RERUN_S)}: {verdict(app_median <= TARGET_RERUN_S and not broken)}")
+    print(
+        f"   ratio app / minimal = {ratio:.2f}x, target <= {TARGET_RATIO:g}x: {verdict(ratio <= TARGET_RATIO)}"
+    )
+    if broken:
+        print(f"   the app raised an exception during the reruns: {broken}")
+
+
+def bench_big_rerun(repeats: int) -> AppTest | None:
+    print("\n2. Rerun after changing alpha at samples 1,000,000 and epochs 100,000")
+    start = time.perf_counter()
+    at = open_app(APP, {"samples": "1000000", "epochs": "100000"})
+    first = time.perf_counter() - start
+    print(f"   first run (data, statistics, descent, charts): {first:,.2f} s")
+    times = [timed_rerun(at, "alpha", RERUN_ALPHAS[-1 - k % len(RERUN_ALPHAS)]) for k in range(repeats)]
+    median = statistics.median(times)
+    broken = errors(at)
+    print(f"   rerun: median {ms(median)} over {repeats} reruns (max {ms(max(times))})")
+    ok = median <= TARGET_BIG_RERUN_S and not broken
+    print(f"   target <= {TARGET_BIG_RERUN_S:g} s: {verdict(ok)}")
+    if broken:
+        print(f"   FAIL: the app raised an exception at this size (the page shows an error): {broken}")
+    return at
+
+
+# ------------------------------------------------------------------------------------------ 3. rows
+def bench_rows(big: AppTest | None) -> None:
+    print("\n3. Rows shipped per chart at epochs 100,000 (all data sets of a chart together)")
+    cases: list[tuple[str, Callable[[], AppTest]]] = [
+        ("default data", lambda: open_app(APP, {"epochs": "100000"})),
+    ]
+    if big is not None:
+        cases.append(("1,000,000 samples", lambda: big))
+
+    def three_optimizers() -> AppTest:
+        at = open_app(APP, {"epochs": "100000"})
+        widget = at.get_by_key("optimizers")
+        widget.set_value(list(widget.options)[:3]).run()
+        return at
+
+    probe = open_app(APP)
+    with contextlib.suppress(KeyError):
+        probe.get_by_key("optimizers")
+        cases.append(("three optimizers overlaid", three_optimizers))
+    worst = 0
+    for label, make in cases:
+        at = make()
+        rows = chart_rows(at)
+        worst = max([worst, *(n for _, n in rows)])
+        shown = ", ".join(f"{name} {n:,}" for name, n in rows)
+        note = f"  (exception: {errors(at)})" if at.exception else ""
+        print(f"   {label}: {len(rows)} charts: {shown}{note}")
+    print(f"   max rows in one chart: {worst:,}, target <= {TARGET_ROWS:,}: {verdict(worst <= TARGET_ROWS)}")
+
+
+# ------------------------------------------------------------------------------------------ 4. cold start
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop the server this script started (its own process group), by its id."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def cold_start_once(browser) -> tuple[float, float]:
+    """Seconds from `streamlit run` to /_stcore/health answering, and to the first chart visible."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        health = f"http://127.0.0.1:{port}/_stcore/health"
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"streamlit exited with code {process.returncode}")
+            with (
+                contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError),
+                urllib.request.urlopen(health, timeout=2) as response,
+            ):
+                if response.status == 200:
+                    break
+            if time.perf_counter() - start > TIMEOUT_S:
+                raise RuntimeError("streamlit did not answer its health check")
+            time.sleep(0.02)
+        ready = time.perf_counter() - start
+        page.goto(f"http://127.0.0.1:{port}/", wait_until="commit")
+        page.locator("[data-testid='stVegaLiteChart']").first.wait_for(
+            state="visible", timeout=TIMEOUT_S * 1000
+        )
+        drawn = time.perf_counter() - start
+    finally:
+        page.close()
+        stop(process)
+    return ready, drawn
+
+
+def bench_cold_start(repeats: int) -> None:
+    print("\n4. Cold start: `streamlit run` to the first chart drawn in headless Chromium")
+    if not os.path.exists(CHROMIUM):
+        print(f"   skipped: {CHROMIUM} is missing (apt-get install chromium)")
+        return
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("   skipped: Playwright is not installed (pip install playwright)")
+        return
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            results = [cold_start_once(browser) for _ in range(repeats)]
+        finally:
+            browser.close()
+    ready = statistics.median(r for r, _ in results)
+    drawn = statistics.median(d for _, d in results)
+    print(f"   server answering: median {ready:,.2f} s; first chart visible: median {drawn:,.2f} s")
+    print(f"   ({repeats} cold start(s), each a new process; no target, reported)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few repeats (CI)")
+    args = parser.parse_args()
+    quiet_streamlit()
+    rerun_repeats, big_repeats, cold_repeats = (10, 3, 1) if args.quick else (38, 7, 3)
+    print(
+        f"Gradient Descent Lab dashboard benchmark{' (--quick: few repeats)' * args.quick}\n"
+        f"python {platform.python_version()}, streamlit {st_module.__version__}, "
+        f"{platform.machine()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+    )
+    bench_default_rerun(rerun_repeats)
+    big = bench_big_rerun(big_repeats)
+    bench_rows(big)
+    bench_cold_start(cold_repeats)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
