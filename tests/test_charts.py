@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gdcore
-from gdcore import charts
+from gdcore import charts, experiment
 from gdcore.landscape import loss_grid, window
 
 LIMIT = 5000
@@ -67,12 +67,13 @@ def test_sample_epochs_with_more_to_keep_than_the_budget():
 # ---------------------------------------------------------------- real runs
 @pytest.fixture(scope="module")
 def blog():
-    data = gdcore.make_data()
-    return data, gdcore.Quadratic.from_data(data.X, data.y), gdcore.least_squares(data.X, data.y)
+    """The blog's data as the app prepares it: (data, quadratic, least-squares fit, prepared)."""
+    prepared = experiment.prepare(gdcore.make_data(), standardized=False, test_fraction=0.0, split_seed=42)
+    return prepared.train, prepared.quadratic, prepared.fit, prepared
 
 
 def runs_for(blog, alphas, epochs):
-    data, quadratic, _ = blog
+    data, quadratic, *_ = blog
     return {
         f"α = {a:g}": gdcore.descend(data.X, data.y, alpha=a, epochs=epochs, quadratic=quadratic)
         for a in alphas
@@ -81,7 +82,7 @@ def runs_for(blog, alphas, epochs):
 
 def all_specs(blog, runs, log_scale=True) -> dict[str, charts.ChartSpec]:
     """The four dashboard charts (plus the prediction chart) as the app builds them."""
-    data, quadratic, fit = blog
+    data, quadratic, fit, prepared = blog
     first = next(iter(runs.values()))
     specs = {
         "loss": charts.loss_chart(charts.loss_table(runs), fit.loss, log_scale),
@@ -94,9 +95,9 @@ def all_specs(blog, runs, log_scale=True) -> dict[str, charts.ChartSpec]:
     specs["fit"] = charts.fit_chart(points, lines, best_line, start_frame)
     predicted = data.X @ first.best_weights + first.best_bias
     specs["prediction"] = charts.prediction_chart(charts.prediction_tables(data.y, predicted), "Predicted")
-    paths = {name: np.column_stack([run.weights[:, 0], run.bias, run.loss]) for name, run in runs.items()}
+    paths = experiment.landscape_paths(prepared, runs, 0, 1)  # (epoch, w, b, J) rows, as the app builds them
     optimum = quadratic.theta_star[[0, -1]]
-    bounds = window(np.vstack([optimum, *(p[:, :2] for p in paths.values())]), max_span=200.0)
+    bounds = window(np.vstack([optimum, *(p[:, 1:3] for p in paths.values())]), max_span=200.0)
     cells, path, marks = charts.landscape_tables(loss_grid(quadratic, bounds, 0, 1), paths, optimum, 800)
     specs["landscape"] = charts.landscape_chart(cells, path, marks, "w", "b", "Landscape")
     return specs
@@ -169,7 +170,7 @@ def test_tables_are_bounded_and_keep_first_last_best(case):
 
 
 def test_fit_tables_show_the_run_and_the_least_squares_line(blog):
-    data, _, fit = blog
+    data, _, fit, _ = blog
     run = runs_for(blog, [0.01], 100)["α = 0.01"]
     points, lines, optimum = charts.fit_tables(data.X[:, 0], data.y, run, fit)
     assert len(points) == 100
@@ -203,7 +204,7 @@ def test_sweep_and_contraction_charts_validate(blog):
         pytest.skip("no sweep chart in this version")
     from gdcore.sweep import alpha_grid, sweep
 
-    data, quadratic, _ = blog
+    data, quadratic, *_ = blog
     theory = gdcore.analyze_quadratic(quadratic)
     alphas = alpha_grid(theory)
     results = {
