@@ -350,9 +350,9 @@ def landscape(prepared, runs, names) -> None:
             return
     paths = experiment.landscape_paths(prepared, runs, i, j)
     optimum = quadratic.theta_star[[i, j]]
-    start = next(iter(paths.values()))[0, :2]
+    start = next(iter(paths.values()))[0, 1:3]
     span = 4.0 * max(float(np.abs(start - optimum).max()), 1e-6 + 1e-3 * float(np.abs(optimum).max()))
-    points = np.vstack([optimum, *(p[:, :2] for p in paths.values())])
+    points = np.vstack([optimum, *(p[:, 1:3] for p in paths.values())])
     grid = loss_grid(quadratic, window(points, max_span=span), i, j)
     cells, path_table, marks = charts.landscape_tables(grid, paths, optimum, 800)
     title = f"Loss landscape J({names[i]}, {names[j]}) and the path taken"

@@ -81,7 +81,8 @@ def sample_epochs(n_states: int, max_points: int, keep: Sequence[int] = ()) -> n
     indices = np.unique(np.concatenate([must, linear, geometric]))
     if indices.size > max(max_points, must.size):
         extra = np.setdiff1d(indices, must)
-        chosen = extra[np.linspace(0, extra.size - 1, max_points - must.size).round().astype(np.int64)]
+        n_extra = max(max_points - must.size, 0)
+        chosen = extra[np.linspace(0, extra.size - 1, n_extra).round().astype(np.int64)]
         indices = np.unique(np.concatenate([must, chosen]))
     return indices
 
@@ -361,7 +362,10 @@ def prediction_chart(table: pd.DataFrame, title: str) -> ChartSpec:
 def landscape_tables(
     grid: LossGrid, paths: Mapping[str, np.ndarray], optimum: np.ndarray, max_path_rows: int
 ):
-    """(cells, path, marks): grid cells with J, each run's path (epoch, u, v, loss), start and optimum."""
+    """(cells, path, marks): grid cells with J, each run's path, start and optimum.
+
+    `paths` holds (S, 4) rows (epoch, u, v, loss) per run; each is downsampled keeping first, last and best.
+    """
     du = (grid.u[1] - grid.u[0]) / 2
     dv = (grid.v[1] - grid.v[0]) / 2
     uu, vv = np.meshgrid(grid.u, grid.v)
@@ -381,20 +385,14 @@ def landscape_tables(
     frames = []
     budget = max(max_path_rows // max(len(paths), 1), 3)
     for name, path in paths.items():
-        idx = sample_epochs(path.shape[0], budget)
-        inside = (
-            (path[idx, 0] >= u_lo) & (path[idx, 0] <= u_hi) & (path[idx, 1] >= v_lo) & (path[idx, 1] <= v_hi)
+        idx = sample_epochs(
+            path.shape[0], budget, [int(np.argmin(np.where(np.isfinite(path[:, 3]), path[:, 3], np.inf)))]
         )
+        u, v = path[idx, 1], path[idx, 2]
+        inside = (u >= u_lo) & (u <= u_hi) & (v >= v_lo) & (v <= v_hi)
         frames.append(
             pd.DataFrame(
-                {
-                    "run": name,
-                    "epoch": idx,
-                    "u": path[idx, 0],
-                    "v": path[idx, 1],
-                    "loss": path[idx, 2],
-                    "inside": inside,
-                }
+                {"run": name, "epoch": path[idx, 0], "u": u, "v": v, "loss": path[idx, 3], "inside": inside}
             )
         )
     path_table = pd.concat(frames, ignore_index=True)
@@ -402,8 +400,8 @@ def landscape_tables(
     marks = pd.DataFrame(
         {
             "what": ["start", "least-squares optimum"],
-            "u": [first[0, 0], optimum[0]],
-            "v": [first[0, 1], optimum[1]],
+            "u": [first[0, 1], optimum[0]],
+            "v": [first[0, 2], optimum[1]],
         }
     )
     return cells, path_table, marks
@@ -444,7 +442,7 @@ def landscape_chart(
         color=_color("run", runs, RUN_PALETTE if len(runs) > 1 else [COLORS["w"]], "Run").legend(None),
         tooltip=[
             alt.Tooltip("run:N", title="Run"),
-            alt.Tooltip("epoch:Q", title="Epoch"),
+            alt.Tooltip("epoch:Q", title="Epoch", format=",.4~f"),
             alt.Tooltip("u:Q", title=u_title, format=",.4f"),
             alt.Tooltip("v:Q", title=v_title, format=",.4f"),
             alt.Tooltip("loss:Q", title="MSE", format=",.3f"),

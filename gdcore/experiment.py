@@ -165,16 +165,22 @@ def condition_summary(prepared: Prepared) -> tuple[float, float]:
 def landscape_paths(
     prepared: Prepared, runs: Mapping[str, Trajectory], i: int, j: int
 ) -> dict[str, np.ndarray]:
-    """Each run's path over parameters i and j, with the loss there: (S, 3) rows (theta_i, theta_j, J).
+    """Each run's path over parameters i and j: (S, 4) rows (epoch, theta_i, theta_j, J).
 
-    Mini-batch runs use their recorded steps (the zig-zag of the batches), full-batch runs their epochs.
+    Full-batch runs give every epoch; mini-batch runs their recorded steps (the zig-zag of the batches),
+    placed at fractional epochs (step / steps per epoch, the recorded steps being evenly thinned).
     """
     paths = {}
     for name, run in runs.items():
-        theta = step_path(run)
+        if run.steps is None:
+            theta = np.column_stack([run.weights, run.bias])
+            epoch = np.arange(theta.shape[0], dtype=np.float64)
+        else:
+            theta = step_path(run)
+            epoch = np.linspace(0.0, run.epochs_run, theta.shape[0])
         with np.errstate(over="ignore", invalid="ignore"):
             loss = prepared.quadratic.loss(theta)
-        paths[name] = np.column_stack([theta[:, i], theta[:, j], loss])
+        paths[name] = np.column_stack([epoch, theta[:, i], theta[:, j], loss])
     return paths
 
 
