@@ -3,7 +3,8 @@
     python benchmarks/bench_optimizers.py            # full sizes (a few seconds)
     python benchmarks/bench_optimizers.py --quick    # tiny sizes, proves the script runs (CI)
 
-Prints, measured in one run (medians of several repeats):
+Prints, measured in one run (medians of several repeats, each baseline timed in turn with the code
+measured against it, so both see the same machine load):
   1. one mini-batch epoch (batch 32, N=100,000, d=1) of `descend` per optimizer, as a ratio to one epoch
      of scikit-learn's `SGDRegressor(max_iter=1, tol=None)` on the same data. Target <= 1.0. Our epoch is
      a 10-epoch `descend` call divided by 10, so validation and the one pass for the statistics are in.
@@ -38,17 +39,26 @@ FULL = {"n_minibatch": 100_000, "n_large": 1_000_000, "epochs_large": 10_000, "s
 QUICK = {"n_minibatch": 2_000, "n_large": 5_000, "epochs_large": 200, "sweep_alphas": 50}
 MINIBATCH_EPOCHS, BATCH_SIZE = 10, 32
 TARGET_MINIBATCH, TARGET_FULL_BATCH, TARGET_SWEEP = 1.0, 10.0, 5.0
+NAMES_MINIBATCH = ("gd", "momentum", "adam")
+NAMES_FULL_BATCH = ("momentum", "adam")
 
 
 def median_seconds(function: Callable[[], object], repeats: int) -> float:
     """Median wall time of `repeats` calls (after one warm-up call)."""
-    function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return paired_medians([function], repeats)[0]
+
+
+def paired_medians(functions: list[Callable[[], object]], repeats: int) -> list[float]:
+    """Median wall time of each function, timed in turn within every repeat (after one warm-up round),
+    so that a baseline and the code measured against it see the same machine load."""
+    times: list[list[float]] = [[] for _ in functions]
+    for round_ in range(repeats + 1):
+        for function, record in zip(functions, times, strict=True):
+            start = time.perf_counter()
+            function()
+            if round_:
+                record.append(time.perf_counter() - start)
+    return [statistics.median(record) for record in times]
 
 
 def one_pass(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -62,6 +72,14 @@ def sklearn_epoch(X: np.ndarray, y: np.ndarray) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         SGDRegressor(max_iter=1, tol=None, random_state=0).fit(X, y)
+
+
+def blas_threads() -> str:
+    """The BLAS library and its thread count, as threadpoolctl (a scikit-learn dependency) sees them."""
+    from threadpoolctl import threadpool_info
+
+    pools = [f"{pool['internal_api']} x{pool['num_threads']}" for pool in threadpool_info()]
+    return ", ".join(pools) or "unknown"
 
 
 def verdict(ok: bool, meaningful: bool = True) -> str:
@@ -84,42 +102,41 @@ def bench_minibatch(n: int, seed: int, repeats: int, meaningful: bool) -> None:
     print(
         f"\n1. one mini-batch epoch, batch {BATCH_SIZE}, N={n:,}, d=1, vs SGDRegressor(max_iter=1, tol=None)"
     )
-    baseline = median_seconds(lambda: sklearn_epoch(X, y), repeats)
-    print(f"   {'SGDRegressor epoch':<22}{baseline * 1e3:9.2f} ms")
-    for name in ("gd", "momentum", "adam"):
-
-        def run(name=name):
-            gdcore.descend(X, y, optimizer=name, alpha=1e-3, epochs=MINIBATCH_EPOCHS, batch_size=BATCH_SIZE)
-
-        report(
-            f"{name} epoch",
-            median_seconds(run, repeats) / MINIBATCH_EPOCHS,
-            baseline,
-            TARGET_MINIBATCH,
-            meaningful,
+    runs = [
+        lambda name=name: gdcore.descend(
+            X, y, optimizer=name, alpha=1e-3, epochs=MINIBATCH_EPOCHS, batch_size=BATCH_SIZE
         )
+        for name in NAMES_MINIBATCH
+    ]
+    baseline, *seconds = paired_medians([lambda: sklearn_epoch(X, y), *runs], repeats)
+    print(f"   {'SGDRegressor epoch':<22}{baseline * 1e3:9.2f} ms")
+    for name, total in zip(NAMES_MINIBATCH, seconds, strict=True):
+        report(f"{name} epoch", total / MINIBATCH_EPOCHS, baseline, TARGET_MINIBATCH, meaningful)
 
 
 def bench_full_batch(n: int, epochs: int, seed: int, repeats: int, meaningful: bool) -> None:
     data = gdcore.make_data(n_samples=n, n_features=1, noise=20.0, seed=seed)
     X, y = data.X, data.y
     print(f"\n2. full batch, N={n:,}, d=1, {epochs:,} epochs, vs one pass A=[X,1]; A^T A; A^T y")
-    baseline = median_seconds(lambda: one_pass(X, y), repeats)
+    runs = [
+        lambda name=name: gdcore.descend(X, y, optimizer=name, alpha=0.01, epochs=epochs)
+        for name in NAMES_FULL_BATCH
+    ]
+    baseline, *seconds = paired_medians([lambda: one_pass(X, y), *runs], repeats)
     print(f"   {'one pass':<22}{baseline * 1e3:9.2f} ms")
-    for name, alpha in (("momentum", 0.01), ("adam", 0.01)):
-        seconds = median_seconds(
-            lambda n=name, a=alpha: gdcore.descend(X, y, optimizer=n, alpha=a, epochs=epochs), repeats
-        )
-        report(name, seconds, baseline, TARGET_FULL_BATCH, meaningful)
+    for name, total in zip(NAMES_FULL_BATCH, seconds, strict=True):
+        report(name, total, baseline, TARGET_FULL_BATCH, meaningful)
 
 
 def bench_sweep(n_alphas: int, repeats: int, meaningful: bool) -> None:
     data = gdcore.make_data()
     alphas = gdcore.alpha_grid(gdcore.analyze(data.X, data.y), n=n_alphas)
     print(f"\n3. {n_alphas}-value alpha sweep of plain GD, default data (N=100, 100 epochs), vs one descend")
-    single = median_seconds(lambda: gdcore.descend(data.X, data.y, alpha=0.1), 5 * repeats)
+    single, seconds = paired_medians(
+        [lambda: gdcore.descend(data.X, data.y, alpha=0.1), lambda: gdcore.sweep(data.X, data.y, alphas)],
+        5 * repeats,
+    )
     print(f"   {'one descend':<22}{single * 1e3:9.2f} ms")
-    seconds = median_seconds(lambda: gdcore.sweep(data.X, data.y, alphas), 5 * repeats)
     report("sweep", seconds, single, TARGET_SWEEP, meaningful)
 
 
@@ -138,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}; "
         f"Python {platform.python_version()}, numpy {np.__version__}; median of {repeats} repeats"
+    )
+    print(
+        f"BLAS threads: {blas_threads()} (on a busy machine, OPENBLAS_NUM_THREADS=1 gives steadier figures)"
     )
     bench_minibatch(sizes["n_minibatch"], args.seed, repeats, meaningful)
     bench_full_batch(sizes["n_large"], sizes["epochs_large"], args.seed, repeats, meaningful)

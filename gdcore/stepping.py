@@ -84,12 +84,11 @@ def run_optimizer(
 
 
 def step_path(trajectory: Trajectory) -> np.ndarray:
-    """The parameters (w..., b) along the run, (S, d+1): the recorded steps of a mini-batch run, or else
-    the epochs (every full-batch step is an epoch), thinned evenly to at most MAX_STEP_ROWS + 1 rows."""
+    """The parameters (w..., b) along the run, (S, d+1): a mini-batch run's recorded steps (start first,
+    thinned evenly), or else the epochs themselves, row t = epoch t (every full-batch step is an epoch)."""
     if trajectory.steps is not None:
         return trajectory.steps
-    theta = np.column_stack([trajectory.weights, trajectory.bias])
-    return theta[_even_indices(theta.shape[0], MAX_STEP_ROWS + 1)]
+    return np.column_stack([trajectory.weights, trajectory.bias])
 
 
 # --- full batch ---------------------------------------------------------------------------------------
@@ -329,13 +328,6 @@ def _stats(A_b: np.ndarray, y_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 # --- recorded steps -----------------------------------------------------------------------------------
-
-
-def _even_indices(n: int, limit: int) -> np.ndarray:
-    """At most `limit` indices spread evenly over range(n), always keeping the first and the last."""
-    if n <= limit:
-        return np.arange(n)
-    return np.unique(np.linspace(0, n - 1, limit).round().astype(np.int64))
 
 
 class _StepRecorder:
