@@ -120,6 +120,11 @@ def as_regression_arrays(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"at least 2 rows of data are needed; got {X.shape[0]}")
     if X.shape[1] < 1:
         raise ValueError("X must have at least one feature column; got 0")
+    # Read-only reductions, no temporaries: NaN propagates through max/min and fails the comparison.
+    largest_x = float(max(X.max(), -X.min()))
+    largest_y = float(max(y.max(), -y.min()))
+    if largest_x <= MAX_ABS_DATA and largest_y <= MAX_ABS_DATA:
+        return X, y
     bad_x = int(np.count_nonzero(~np.isfinite(X).all(axis=1)))
     bad_y = int(np.count_nonzero(~np.isfinite(y)))
     if bad_x or bad_y:
@@ -127,13 +132,10 @@ def as_regression_arrays(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
             "X and y must be finite (no NaN or inf); "
             f"got {bad_x} row(s) of X and {bad_y} value(s) of y that are not"
         )
-    largest_x, largest_y = float(np.max(np.abs(X))), float(np.max(np.abs(y)))
-    if max(largest_x, largest_y) > MAX_ABS_DATA:
-        raise ValueError(
-            f"X and y values must be at most {MAX_ABS_DATA:g} in magnitude (rescale the data: sums of "
-            f"squares would overflow); got max |X| = {largest_x:g}, max |y| = {largest_y:g}"
-        )
-    return X, y
+    raise ValueError(
+        f"X and y values must be at most {MAX_ABS_DATA:g} in magnitude (rescale the data: sums of "
+        f"squares would overflow); got max |X| = {largest_x:g}, max |y| = {largest_y:g}"
+    )
 
 
 def as_start_weights(w0: object, n_features: int) -> np.ndarray:
