@@ -136,9 +136,15 @@ def _matrix_powers(T: np.ndarray, count: int) -> np.ndarray:
     with np.errstate(**_QUIET):
         while done < count:
             more = min(done, count - done)
-            P[done : done + more] = P[:more] @ P[done - 1]
+            P[done : done + more] = _times_2x2(P[:more], P[done - 1])
             done += more
     return P
+
+
+def _times_2x2(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """A @ B for stacks of 2x2 matrices, (C)_ik = A_i0 B_0k + A_i1 B_1k, written out: numpy's matmul
+    loops over tiny matrices one at a time."""
+    return A[..., :, :1] * B[..., :1, :] + A[..., :, 1:] * B[..., 1:, :]
 
 
 def _closed_form_linear(
@@ -149,20 +155,19 @@ def _closed_form_linear(
     theta_t = theta* + Q e_t and J(theta_t) = J* + 1/2 sum_i lam_i e_{t,i}^2, as for plain GD.
     """
     lam, Q = quadratic.eigenvalues, quadratic.eigenvectors
-    state = np.zeros((lam.shape[0], 2))  # columns: velocity v_0 = 0, error e_0
-    state[:, 1] = Q.T @ (theta0 - quadratic.theta_star)
-    moving = state[:, 1] != 0.0  # a coordinate with zero error and velocity stays zero
+    velocity = np.zeros(lam.shape[0])  # v_0 = 0
+    error = Q.T @ (theta0 - quadratic.theta_star)  # e_0
+    moving = error != 0.0  # a coordinate with zero error and velocity stays zero
     powers = _matrix_powers(transition, min(CHUNK_EPOCHS, epochs)) if epochs else None
     for first in range(0, epochs, CHUNK_EPOCHS):
-        count = min(CHUNK_EPOCHS, epochs - first)
+        P = powers[: min(CHUNK_EPOCHS, epochs - first)]
         with np.errstate(**_QUIET):
-            states = np.einsum("cpij,pj->cpi", powers[:count], state)
-            states = np.where(moving[:, None], states, 0.0)
-            error = states[:, :, 1]
-            theta = quadratic.theta_star + error @ Q.T
-            loss = quadratic.loss_star + 0.5 * (error * error) @ lam
+            errors = np.where(moving, P[:, :, 1, 0] * velocity + P[:, :, 1, 1] * error, 0.0)
+            theta = quadratic.theta_star + errors @ Q.T
+            loss = quadratic.loss_star + 0.5 * (errors * errors) @ lam
+            velocity = np.where(moving, P[-1, :, 0, 0] * velocity + P[-1, :, 0, 1] * error, 0.0)
+        error = errors[-1]
         yield loss, theta
-        state = states[-1]
 
 
 def _looped_full_batch(
