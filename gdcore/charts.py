@@ -7,8 +7,9 @@ epoch.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import altair as alt
 import numpy as np
@@ -36,29 +37,70 @@ RUN_PALETTE = ["#4C6EF5", "#F08C00", "#2F9E44", "#E03131", "#AE3EC9", "#1098AD",
 
 
 @dataclass(frozen=True)
-class ChartSpec:
-    """An Altair chart whose layers read named data sets, and those data sets.
-
-    Keeping the data apart from the chart lets `vega_lite()` skip Altair's JSON-schema validation and
-    data hashing (most of a rerun's time); the charts are built only from typed encodings, so the
-    schema is checked once, by the tests (`chart.to_dict()` validates).
-    """
+class Template:
+    """A data-free chart: its layers read named data sets, and every data-dependent number (a scale's
+    ends, a slider's start) is a top-level Vega-Lite parameter. Built and serialised once per shape."""
 
     chart: alt.TopLevelMixin
+    spec: dict
+
+
+def template(builder):
+    """Cache a chart builder by its (hashable, structural) arguments: Altair's object construction and
+    serialisation cost ~5 ms a layer, so each chart shape is built once and only its data changes."""
+
+    @functools.lru_cache(maxsize=128)
+    def cached(*args) -> Template:
+        chart = builder(*args)
+        spec = chart.to_dict(validate=False)
+        spec.pop("config", None)  # Altair's default theme; the dashboard's theme applies instead
+        return Template(chart, spec)
+
+    cached.__doc__ = builder.__doc__
+    return cached
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A chart template, the named data sets it reads, and the values of its parameters.
+
+    `vega_lite()` fills the template's serialised spec without going through Altair again (no schema
+    validation, no deep copies: most of a rerun's time otherwise); the tests validate every template
+    against the schema once (`spec.chart.to_dict()`).
+    """
+
+    template: Template
     datasets: dict[str, pd.DataFrame]
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def chart(self) -> alt.TopLevelMixin:
+        return self.template.chart
 
     def vega_lite(self) -> dict:
-        """The Vega-Lite spec with the data sets attached (for `st.vega_lite_chart`)."""
-        spec = self.chart.to_dict(validate=False)
-        spec.pop("config", None)  # Altair's default theme; the dashboard's theme applies instead
+        """The Vega-Lite spec with the data sets attached and the parameters set (for st.vega_lite_chart)."""
+        spec = dict(self.template.spec)
+        if "params" in spec:
+            spec["params"] = [
+                {**p, "value": self.params[p["name"]]} if p.get("name") in self.params else p
+                for p in spec["params"]
+            ]
         spec["datasets"] = dict(self.datasets)
         return spec
 
     def altair(self) -> alt.TopLevelMixin:
-        """A self-contained Altair chart (data inline), e.g. to show in a notebook."""
-        return self.chart.properties(
-            datasets={name: table.to_dict("records") for name, table in self.datasets.items()}
+        """A self-contained Altair chart (data inline, parameters set), e.g. to show in a notebook."""
+        spec = self.vega_lite()
+        spec["datasets"] = {name: table.to_dict("records") for name, table in self.datasets.items()}
+        return (
+            alt.Chart.from_dict(spec, validate=False)
+            if "mark" in spec
+            else alt.LayerChart.from_dict(spec, validate=False)
         )
+
+
+def _value(name: str, value: float = 0.0) -> alt.Parameter:
+    return alt.param(name=name, value=value)
 
 
 def _data(name: str) -> alt.NamedData:
@@ -134,12 +176,24 @@ def _color(field: str, domain: Sequence[str], palette: Sequence[str], title: str
 
 def loss_chart(table: pd.DataFrame, optimum_loss: float, log_scale: bool = True) -> ChartSpec:
     """Loss per epoch for each run, the least-squares minimum as a dashed rule, best epochs marked."""
-    runs = list(dict.fromkeys(table["run"]))
+    runs = tuple(dict.fromkeys(table["run"]))
     positive = table["loss"][table["loss"] > 0]
+    lows = [float(positive.min())] if len(positive) else []
+    lows += [optimum_loss] if optimum_loss > 0 else []
+    log_scale = log_scale and bool(lows)
+    two_series = table["series"].nunique() > 1
+    minimum = pd.DataFrame({"loss": [optimum_loss], "label": ["least-squares minimum"]})
+    return ChartSpec(
+        _loss_template(runs, log_scale, two_series),
+        {"loss": table, "minimum": minimum},
+        {"loss_floor": 0.9 * min(lows)} if log_scale else {},
+    )
+
+
+@template
+def _loss_template(runs: tuple[str, ...], log_scale: bool, two_series: bool) -> alt.TopLevelMixin:
     y_scale = (
-        alt.Scale(type="log", domainMin=float(min(positive.min(), optimum_loss) * 0.9))
-        if log_scale and len(positive)
-        else alt.Scale(zero=False)
+        alt.Scale(type="log", domainMin=alt.ExprRef("loss_floor")) if log_scale else alt.Scale(zero=False)
     )
     color = _color("run", runs, RUN_PALETTE if len(runs) > 1 else [COLORS["loss"]], "Run")
     base = alt.Chart(_data("loss"))
@@ -148,7 +202,7 @@ def loss_chart(table: pd.DataFrame, optimum_loss: float, log_scale: bool = True)
         y=alt.Y("loss:Q", title="MSE (loss)", scale=y_scale),
         color=color,
         strokeDash=alt.StrokeDash(
-            "series:N", legend=alt.Legend(title=None, orient="top") if table["series"].nunique() > 1 else None
+            "series:N", legend=alt.Legend(title=None, orient="top") if two_series else None
         ),
         detail="series:N",
         tooltip=[
@@ -180,9 +234,8 @@ def loss_chart(table: pd.DataFrame, optimum_loss: float, log_scale: bool = True)
             tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("loss:Q", title="MSE*", format=",.4f")],
         )
     )
-    minimum = pd.DataFrame({"loss": [optimum_loss], "label": ["least-squares minimum"]})
     chart = (line + best + rule).properties(title="Loss per epoch", height=320)
-    return ChartSpec(chart, {"loss": table, "minimum": minimum})
+    return chart.add_params(_value("loss_floor", 1.0)) if log_scale else chart
 
 
 def parameter_table(runs: Mapping[str, Trajectory], names: Sequence[str]) -> pd.DataFrame:
@@ -201,8 +254,14 @@ def parameter_table(runs: Mapping[str, Trajectory], names: Sequence[str]) -> pd.
 
 def parameter_chart(table: pd.DataFrame, optimum: Mapping[str, float]) -> ChartSpec:
     """Each parameter per epoch, with a dashed line at its least-squares value."""
-    names = list(optimum)
-    runs = list(dict.fromkeys(table["run"]))
+    names = tuple(optimum)
+    targets = pd.DataFrame({"parameter": names, "value": [optimum[n] for n in names]})
+    template = _parameter_template(names, tuple(dict.fromkeys(table["run"])))
+    return ChartSpec(template, {"parameters": table, "optimum": targets})
+
+
+@template
+def _parameter_template(names: tuple[str, ...], runs: tuple[str, ...]) -> alt.TopLevelMixin:
     palette = [COLORS["w"], COLORS["b"]] if len(names) == 2 else RUN_PALETTE * 8
     palette = [*palette[:-1], COLORS["b"]] if len(names) > 2 else palette
     color = _color("parameter", names, palette, "Parameter")
@@ -225,7 +284,6 @@ def parameter_chart(table: pd.DataFrame, optimum: Mapping[str, float]) -> ChartS
             ],
         )
     )
-    targets = pd.DataFrame({"parameter": names, "value": [optimum[n] for n in names]})
     rules = (
         alt.Chart(_data("optimum"))
         .mark_rule(strokeDash=[6, 4], strokeWidth=1.5, opacity=0.9)
@@ -238,10 +296,9 @@ def parameter_chart(table: pd.DataFrame, optimum: Mapping[str, float]) -> ChartS
             ],
         )
     )
-    chart = (lines + rules).properties(
+    return (lines + rules).properties(
         title="Parameters per epoch (dashed: least-squares optimum)", height=300
     )
-    return ChartSpec(chart, {"parameters": table, "optimum": targets})
 
 
 def _scatter_sample(n: int, seed: int = 0) -> np.ndarray:
@@ -263,6 +320,7 @@ def fit_tables(x: np.ndarray, y: np.ndarray, run: Trajectory, fit: Fit):
             "frame": np.repeat(np.arange(epochs.size), 2),
             "epoch": np.repeat(epochs, 2),
             "x": np.tile(x_ends, epochs.size),
+            "left": np.tile([True, False], epochs.size),
             "y": (w[:, None] * x_ends[None, :] + b[:, None]).ravel(),
             "w": np.repeat(w, 2),
             "b": np.repeat(b, 2),
@@ -278,16 +336,24 @@ def fit_chart(
 ) -> ChartSpec:
     """The data, the least-squares line, and the fitted line at the epoch chosen with the slider
     (a client-side Altair parameter: scrubbing needs no rerun)."""
-    n_frames = int(lines["frame"].max()) + 1
-    frame = alt.param(
-        name="frame",
-        value=int(start_frame),
-        bind=alt.binding_range(min=0, max=n_frames - 1, step=1, name="Epoch frame "),
-    )
     y_lo = float(min(points["y"].min(), optimum["y"].min()))
     y_hi = float(max(points["y"].max(), optimum["y"].max()))
     pad = 0.1 * (y_hi - y_lo or 1.0)
-    y_scale = alt.Scale(domain=[y_lo - pad, y_hi + pad])
+    return ChartSpec(
+        _fit_template(int(lines["frame"].max()) + 1),
+        {"points": points, "lines": lines, "least_squares": optimum},
+        {"frame": int(start_frame), "y_lo": y_lo - pad, "y_hi": y_hi + pad},
+    )
+
+
+@template
+def _fit_template(n_frames: int) -> alt.TopLevelMixin:
+    frame = alt.param(
+        name="frame",
+        value=n_frames - 1,
+        bind=alt.binding_range(min=0, max=n_frames - 1, step=1, name="Epoch frame "),
+    )
+    y_scale = alt.Scale(domainMin=alt.ExprRef("y_lo"), domainMax=alt.ExprRef("y_hi"))
     dots = (
         alt.Chart(_data("points"))
         .mark_circle(size=36, opacity=0.55, color=COLORS["data"])
@@ -314,7 +380,7 @@ def fit_chart(
         ],
     )
     label = (
-        current.transform_filter(alt.datum.x == float(lines["x"].min()))
+        current.transform_filter(alt.datum.left)
         .transform_calculate(
             text="'epoch ' + datum.epoch + ':  w = ' + format(datum.w, ',.3f') + ',  b = '"
             " + format(datum.b, ',.3f') + ',  MSE = ' + format(datum.loss, ',.2f')"
@@ -322,12 +388,11 @@ def fit_chart(
         .mark_text(align="left", baseline="top", dx=6, dy=6, fontSize=13, color=COLORS["loss"])
         .encode(x=alt.value(0), y=alt.value(0), text="text:N")
     )
-    chart = (
+    return (
         (dots + best_line + fitted + label)
-        .add_params(frame)
+        .add_params(frame, _value("y_lo"), _value("y_hi", 1.0))
         .properties(title="Data and fitted line (blue: this epoch, red dashed: least squares)", height=340)
     )
-    return ChartSpec(chart, {"points": points, "lines": lines, "least_squares": optimum})
 
 
 def prediction_tables(y: np.ndarray, predicted: np.ndarray) -> pd.DataFrame:
@@ -340,12 +405,21 @@ def prediction_chart(table: pd.DataFrame, title: str) -> ChartSpec:
     """Predicted against actual, with the y = x diagonal (a perfect fit lies on it)."""
     lo = float(min(table["actual"].min(), table["predicted"].min()))
     hi = float(max(table["actual"].max(), table["predicted"].max()))
+    diagonal = pd.DataFrame({"actual": [lo, hi], "predicted": [lo, hi]})
+    return ChartSpec(
+        _prediction_template(title), {"predictions": table, "diagonal": diagonal}, {"lo": lo, "hi": hi}
+    )
+
+
+@template
+def _prediction_template(title: str) -> alt.TopLevelMixin:
+    scale = alt.Scale(domainMin=alt.ExprRef("lo"), domainMax=alt.ExprRef("hi"))
     dots = (
         alt.Chart(_data("predictions"))
         .mark_circle(size=36, opacity=0.55, color=COLORS["loss"])
         .encode(
-            x=alt.X("actual:Q", title="Actual y", scale=alt.Scale(domain=[lo, hi])),
-            y=alt.Y("predicted:Q", title="Predicted y", scale=alt.Scale(domain=[lo, hi])),
+            x=alt.X("actual:Q", title="Actual y", scale=scale),
+            y=alt.Y("predicted:Q", title="Predicted y", scale=scale),
             tooltip=[alt.Tooltip("actual:Q", format=",.3f"), alt.Tooltip("predicted:Q", format=",.3f")],
         )
     )
@@ -354,9 +428,7 @@ def prediction_chart(table: pd.DataFrame, title: str) -> ChartSpec:
         .mark_line(color=COLORS["optimum"], strokeDash=[6, 4])
         .encode(x="actual:Q", y="predicted:Q")
     )
-    diagonal_table = pd.DataFrame({"actual": [lo, hi], "predicted": [lo, hi]})
-    chart = (dots + diagonal).properties(title=title, height=340)
-    return ChartSpec(chart, {"predictions": table, "diagonal": diagonal_table})
+    return (dots + diagonal).add_params(_value("lo"), _value("hi", 1.0)).properties(title=title, height=340)
 
 
 def landscape_tables(
@@ -411,10 +483,29 @@ def landscape_chart(
     cells: pd.DataFrame, path: pd.DataFrame, marks: pd.DataFrame, u_title: str, v_title: str, title: str
 ) -> ChartSpec:
     """J(u, v) as a heat map with banded (contour-like) log colours, each run's path drawn over it."""
-    u_domain = [float(cells["u"].min()), float(cells["u2"].max())]
-    v_domain = [float(cells["v"].min()), float(cells["v2"].max())]
-    x = alt.X("u:Q", title=u_title, scale=alt.Scale(domain=u_domain, nice=False, zero=False))
-    y = alt.Y("v:Q", title=v_title, scale=alt.Scale(domain=v_domain, nice=False, zero=False))
+    domain = {
+        "u_lo": float(cells["u"].min()),
+        "u_hi": float(cells["u2"].max()),
+        "v_lo": float(cells["v"].min()),
+        "v_hi": float(cells["v2"].max()),
+    }
+    runs = tuple(dict.fromkeys(path["run"]))
+    return ChartSpec(
+        _landscape_template(runs, u_title, v_title, title),
+        {"cells": cells, "path": path, "marks": marks},
+        domain,
+    )
+
+
+@template
+def _landscape_template(runs: tuple[str, ...], u_title: str, v_title: str, title: str) -> alt.TopLevelMixin:
+    def scale(axis: str) -> alt.Scale:
+        return alt.Scale(
+            domainMin=alt.ExprRef(f"{axis}_lo"), domainMax=alt.ExprRef(f"{axis}_hi"), nice=False, zero=False
+        )
+
+    x = alt.X("u:Q", title=u_title, scale=scale("u"))
+    y = alt.Y("v:Q", title=v_title, scale=scale("v"))
     heat = (
         alt.Chart(_data("cells"))
         .mark_rect(opacity=0.9)
@@ -432,7 +523,6 @@ def landscape_chart(
             tooltip=[alt.Tooltip("loss:Q", title="MSE", format=",.2f")],
         )
     )
-    runs = list(dict.fromkeys(path["run"]))
     color = _color("run", runs, RUN_PALETTE if len(runs) > 1 else [COLORS["w"]], "Run")
     visible = alt.Chart(_data("path")).transform_filter(alt.datum.inside)
     trail = visible.mark_line(strokeWidth=2, clip=True).encode(x=x, y=y, color=color, order="epoch:Q")
@@ -473,10 +563,12 @@ def landscape_chart(
             ],
         )
     )
-    chart = (
-        (heat + trail + dots + points).resolve_scale(color="independent").properties(title=title, height=420)
+    return (
+        (heat + trail + dots + points)
+        .resolve_scale(color="independent")
+        .add_params(*(_value(name) for name in ("u_lo", "u_hi", "v_lo", "v_hi")))
+        .properties(title=title, height=420)
     )
-    return ChartSpec(chart, {"cells": cells, "path": path, "marks": marks})
 
 
 def sweep_table(results: Mapping[str, object]) -> pd.DataFrame:
@@ -521,7 +613,12 @@ def _alpha_rules(x: alt.X) -> alt.Chart:
 def sweep_chart(table: pd.DataFrame, alpha_max: float, alpha_opt: float, epochs: int) -> ChartSpec:
     """Final loss against alpha (log-log), one line per run; diverged runs drawn as crosses at their last
     finite loss; alpha_max and alpha_opt marked, so the cliff where plain GD diverges shows."""
-    runs = list(dict.fromkeys(table["run"]))
+    template = _sweep_template(tuple(dict.fromkeys(table["run"])), epochs)
+    return ChartSpec(template, {"sweep": table, "alpha_marks": _alpha_marks(alpha_max, alpha_opt)})
+
+
+@template
+def _sweep_template(runs: tuple[str, ...], epochs: int) -> alt.TopLevelMixin:
     x = alt.X("alpha:Q", title="Learning rate α (log scale)", scale=alt.Scale(type="log"))
     color = _color("run", runs, RUN_PALETTE, "Run")
     base = alt.Chart(_data("sweep"))
@@ -543,23 +640,28 @@ def sweep_chart(table: pd.DataFrame, alpha_max: float, alpha_opt: float, epochs:
         .mark_point(shape="cross", size=80, filled=True, clip=True)
         .encode(x=x, y=y, color=color, tooltip=tooltip)
     )
-    chart = (
+    return (
         (line + crosses + _alpha_rules(x))
         .resolve_scale(color="independent")
         .properties(title="Learning-rate sweep: final loss (crosses: diverged)", height=340)
     )
-    return ChartSpec(chart, {"sweep": table, "alpha_marks": _alpha_marks(alpha_max, alpha_opt)})
 
 
 def contraction_chart(rates: Mapping[str, np.ndarray], alpha_max: float, alpha_opt: float) -> ChartSpec:
     """Plain GD's per-epoch loss-gap factor against alpha: theory rate(alpha)^2 (line), measured (dots)."""
     table = pd.DataFrame(rates)
-    x = alt.X("alpha:Q", title="Learning rate α (log scale)", scale=alt.Scale(type="log"))
-    y = alt.Y("factor:Q", title="Loss-gap factor per epoch", scale=alt.Scale(type="log"))
     long = table.melt(
         id_vars="alpha", value_vars=["predicted", "measured"], var_name="kind", value_name="factor"
     )
     long = long[np.isfinite(long["factor"]) & (long["factor"] > 0)]
+    datasets = {"contraction": long, "alpha_marks": _alpha_marks(alpha_max, alpha_opt)}
+    return ChartSpec(_contraction_template(), datasets)
+
+
+@template
+def _contraction_template() -> alt.TopLevelMixin:
+    x = alt.X("alpha:Q", title="Learning rate α (log scale)", scale=alt.Scale(type="log"))
+    y = alt.Y("factor:Q", title="Loss-gap factor per epoch", scale=alt.Scale(type="log"))
     base = alt.Chart(_data("contraction"))
     tooltip = [
         alt.Tooltip("kind:N", title=" "),
@@ -576,7 +678,6 @@ def contraction_chart(rates: Mapping[str, np.ndarray], alpha_max: float, alpha_o
         .mark_circle(color=COLORS["w"], size=50, opacity=0.9)
         .encode(x=x, y=y, tooltip=tooltip)
     )
-    chart = (theory + measured + _alpha_rules(x)).properties(
+    return (theory + measured + _alpha_rules(x)).properties(
         title="Plain GD: measured loss-gap factor per epoch (dots) vs theory rate(α)² (line)", height=300
     )
-    return ChartSpec(chart, {"contraction": long, "alpha_marks": _alpha_marks(alpha_max, alpha_opt)})
