@@ -149,9 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = QUICK if args.quick else FULL
     repeats = max(1, min(args.repeats, 2) if args.quick else args.repeats)
     meaningful = not args.quick
-    print(
-        f"gdcore optimizer benchmark{' (--quick: sizes too small for the targets to mean anything)' * args.quick}"
-    )
+    quick_note = " (--quick: sizes too small for the targets to mean anything)" if args.quick else ""
+    print(f"gdcore optimizer benchmark{quick_note}")
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}; "
         f"Python {platform.python_version()}, numpy {np.__version__}; median of {repeats} repeats"
