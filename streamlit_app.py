@@ -435,9 +435,14 @@ def sweep_section(prepared_key, settings: Settings, prepared, csv_bytes) -> None
             prepared_key, settings.optimizers, descend_args(settings), settings.hyper, csv_bytes
         )
     theory = prepared.theory
-    show_chart(
-        charts.sweep_chart(charts.sweep_table(results), theory.alpha_max, theory.alpha_opt, settings.epochs)
-    )
+    table = charts.sweep_table(results)
+    show_chart(charts.sweep_chart(table, theory.alpha_max, theory.alpha_opt, settings.epochs))
+    if settings.stop:
+        show_chart(
+            charts.sweep_chart(table, theory.alpha_max, theory.alpha_opt, settings.epochs, "epochs_to_tol")
+        )
+    else:
+        st.caption("Turn on *Stop when the error stabilizes* to also see the epochs each α needs.")
     show_chart(charts.contraction_chart(rates, theory.alpha_max, theory.alpha_opt))
     st.caption(
         "Past α_max plain GD's loss gap grows every epoch (factor > 1): the cliff. Adaptive optimizers "

@@ -610,15 +610,20 @@ def _alpha_rules(x: alt.X) -> alt.Chart:
     )
 
 
-def sweep_chart(table: pd.DataFrame, alpha_max: float, alpha_opt: float, epochs: int) -> ChartSpec:
-    """Final loss against alpha (log-log), one line per run; diverged runs drawn as crosses at their last
-    finite loss; alpha_max and alpha_opt marked, so the cliff where plain GD diverges shows."""
-    template = _sweep_template(tuple(dict.fromkeys(table["run"])), epochs)
+def sweep_chart(
+    table: pd.DataFrame, alpha_max: float, alpha_opt: float, epochs: int, measure: str = "final_loss"
+) -> ChartSpec:
+    """`measure` ("final_loss", or "epochs_to_tol": epochs needed to reach the tolerance) against alpha,
+    log-log, one line per run; diverged runs drawn as crosses at their last finite loss; alpha_max and
+    alpha_opt marked, so the cliff where plain GD diverges shows."""
+    if measure not in ("final_loss", "epochs_to_tol"):
+        raise ValueError(f"measure must be 'final_loss' or 'epochs_to_tol'; got {measure!r}")
+    template = _sweep_template(tuple(dict.fromkeys(table["run"])), epochs, measure)
     return ChartSpec(template, {"sweep": table, "alpha_marks": _alpha_marks(alpha_max, alpha_opt)})
 
 
 @template
-def _sweep_template(runs: tuple[str, ...], epochs: int) -> alt.TopLevelMixin:
+def _sweep_template(runs: tuple[str, ...], epochs: int, measure: str) -> alt.TopLevelMixin:
     x = alt.X("alpha:Q", title="Learning rate α (log scale)", scale=alt.Scale(type="log"))
     color = _color("run", runs, RUN_PALETTE, "Run")
     base = alt.Chart(_data("sweep"))
@@ -629,7 +634,14 @@ def _sweep_template(runs: tuple[str, ...], epochs: int) -> alt.TopLevelMixin:
         alt.Tooltip("diverged:N", title="Diverged"),
         alt.Tooltip("epochs_to_tol:Q", title="Epochs to tol", format=",.0f"),
     ]
-    y = alt.Y("final_loss:Q", title=f"MSE after {epochs:,} epochs (log scale)", scale=alt.Scale(type="log"))
+    if measure == "final_loss":
+        y_title, title = f"MSE after {epochs:,} epochs (log scale)", "Learning-rate sweep: final loss"
+    else:
+        y_title, title = (
+            "Epochs to reach the tolerance (log scale)",
+            "Learning-rate sweep: epochs to converge",
+        )
+    y = alt.Y(f"{measure}:Q", title=y_title, scale=alt.Scale(type="log"))
     line = (
         base.transform_filter(~alt.datum.diverged)
         .mark_line(point=True, clip=True)
@@ -643,7 +655,7 @@ def _sweep_template(runs: tuple[str, ...], epochs: int) -> alt.TopLevelMixin:
     return (
         (line + crosses + _alpha_rules(x))
         .resolve_scale(color="independent")
-        .properties(title="Learning-rate sweep: final loss (crosses: diverged)", height=340)
+        .properties(title=f"{title} (crosses: diverged)", height=340)
     )
 
 
