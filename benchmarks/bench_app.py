@@ -52,6 +52,7 @@ CHROMIUM_ARGS = [
 ]
 TARGET_RERUN_S, TARGET_RATIO, TARGET_BIG_RERUN_S, TARGET_ROWS = 0.100, 3.0, 1.0, 5000
 TIMEOUT_S = 120
+COLD_TIMEOUT_S = 60
 
 # Alphas that keep plain GD stable on the blog's data (alpha_max = 0.954), one per rerun.
 RERUN_ALPHAS = [
@@ -253,7 +254,7 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
-def cold_start_once(browser) -> tuple[float, float]:
+def cold_start_once(browser, PlaywrightTimeout) -> tuple[float, float]:
     """Seconds from `streamlit run` to /_stcore/health answering, and to the first chart visible."""
     port = free_port()
     command = [
@@ -299,9 +300,15 @@ def cold_start_once(browser) -> tuple[float, float]:
             time.sleep(0.02)
         ready = time.perf_counter() - start
         page.goto(f"http://127.0.0.1:{port}/", wait_until="commit")
-        page.locator("[data-testid='stVegaLiteChart']").first.wait_for(
-            state="visible", timeout=TIMEOUT_S * 1000
-        )
+        try:
+            page.locator("[data-testid='stVegaLiteChart']").first.wait_for(
+                state="visible", timeout=COLD_TIMEOUT_S * 1000
+            )
+        except PlaywrightTimeout:
+            shown = page.locator("[data-testid='stException'], [data-testid='stAlert']").all_inner_texts()
+            raise RuntimeError(
+                f"no chart visible within {COLD_TIMEOUT_S} s; the page shows: {' | '.join(shown)[:300] or 'no alert'}"
+            ) from None
         drawn = time.perf_counter() - start
     finally:
         page.close()
@@ -315,6 +322,7 @@ def bench_cold_start(repeats: int) -> None:
         print(f"   skipped: {CHROMIUM} is missing (apt-get install chromium)")
         return
     try:
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
         from playwright.sync_api import sync_playwright
     except ImportError:
         print("   skipped: Playwright is not installed (pip install playwright)")
@@ -322,7 +330,10 @@ def bench_cold_start(repeats: int) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            results = [cold_start_once(browser) for _ in range(repeats)]
+            results = [cold_start_once(browser, PlaywrightTimeout) for _ in range(repeats)]
+        except RuntimeError as exc:
+            print(f"   FAIL: {exc}")
+            return
         finally:
             browser.close()
     ready = statistics.median(r for r, _ in results)

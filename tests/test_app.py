@@ -12,6 +12,7 @@ import math
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -21,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from conftest import BLOG_LINE, REPO_ROOT, design_matrix
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -39,17 +41,25 @@ STATUS = re.compile(r"\*\*(Converged|Still descending|Diverged)\*\*")
 # ---------------------------------------------------------------- helpers
 @pytest.fixture(scope="module")
 def media():
-    """Every file the app hands to Streamlit's media manager (downloads), by file id."""
-    files: dict[str, bytes] = {}
+    """Every file the app hands to Streamlit's media manager (downloads), by file id: the bytes of an
+    eager download, or the callable of a deferred one (`st.download_button(data=callable)`)."""
+    files: dict[str, bytes | Callable] = {}
     original = MemoryMediaFileStorage.load_and_get_id
+    original_deferred = MediaFileManager.add_deferred
 
     def recording(self, path_or_data, mimetype, kind, filename=None):
         file_id = original(self, path_or_data, mimetype, kind, filename)
         files[file_id] = path_or_data if isinstance(path_or_data, bytes) else Path(path_or_data).read_bytes()
         return file_id
 
+    def recording_deferred(self, data_callable, *args, **kwargs):
+        file_id = original_deferred(self, data_callable, *args, **kwargs)
+        files[file_id] = data_callable
+        return file_id
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(MemoryMediaFileStorage, "load_and_get_id", recording)
+        patch.setattr(MediaFileManager, "add_deferred", recording_deferred)
         yield files
 
 
@@ -391,10 +401,17 @@ def changed_app(media) -> AppTest:
     return run_app(CHANGED)
 
 
-def downloaded_csv(at: AppTest, media: dict[str, bytes]) -> pd.DataFrame:
-    button = at.get_by_key("download_csv")
-    file_id = Path(urlsplit(button.proto.url).path).stem
-    return pd.read_csv(io.BytesIO(media[file_id]))
+def downloaded_csv(at: AppTest, media: dict) -> pd.DataFrame:
+    """The CSV a click on the download button delivers (eager: the stored bytes; deferred: the callable's)."""
+    button = at.get_by_key("download_csv").proto
+    if button.url:
+        content = media[Path(urlsplit(button.url).path).stem]
+    else:
+        content = media[button.deferred_file_id]()
+        content = content.read() if hasattr(content, "read") else content
+    if isinstance(content, str):
+        content = content.encode()
+    return pd.read_csv(io.BytesIO(content))
 
 
 @pytest.mark.parametrize("which", ["default", "changed"])
