@@ -173,6 +173,8 @@ def bench_default_rerun(repeats: int) -> None:
         broken = errors(app)
     app_median, minimal_median = statistics.median(app_times), statistics.median(minimal_times)
     ratio = app_median / minimal_median
+    # Each app rerun ran right next to a minimal one: the median of those pairs' ratios resists load swings.
+    pair_ratio = statistics.median(a / m for a, m in zip(app_times, minimal_times, strict=True))
     print(
         f"   app:     median {ms(app_median)} over {repeats} reruns (min {ms(min(app_times))}, "
         f"max {ms(max(app_times))})"
@@ -180,7 +182,8 @@ def bench_default_rerun(repeats: int) -> None:
     print(f"   minimal: median {ms(minimal_median)} (a select_slider and two small Altair charts)")
     print(f"   target rerun <= {ms(TARGET_RERUN_S)}: {verdict(app_median <= TARGET_RERUN_S and not broken)}")
     print(
-        f"   ratio app / minimal = {ratio:.2f}x, target <= {TARGET_RATIO:g}x: {verdict(ratio <= TARGET_RATIO)}"
+        f"   ratio app / minimal = {ratio:.2f}x (median of per-pair ratios {pair_ratio:.2f}x), "
+        f"target <= {TARGET_RATIO:g}x: {verdict(ratio <= TARGET_RATIO)}"
     )
     if broken:
         print(f"   the app raised an exception during the reruns: {broken}")
