@@ -421,7 +421,7 @@ def data_section(prepared, runs) -> None:
     st.dataframe(pd.DataFrame(table, index=index), width="stretch")
 
 
-def sweep_section(prepared_key, settings: Settings, prepared, csv_bytes) -> None:
+def sweep_section(prepared_key, settings: Settings, prepared, start_loss: float, csv_bytes) -> None:
     if not st.toggle(
         "Compute the learning-rate sweep",
         key="sweep",
@@ -435,7 +435,7 @@ def sweep_section(prepared_key, settings: Settings, prepared, csv_bytes) -> None
             prepared_key, settings.optimizers, descend_args(settings), settings.hyper, csv_bytes
         )
     theory = prepared.theory
-    table = charts.sweep_table(results)
+    table = charts.sweep_table(results, start_loss)
     show_chart(charts.sweep_chart(table, theory.alpha_max, theory.alpha_opt, settings.epochs))
     if settings.stop:
         show_chart(
@@ -445,6 +445,7 @@ def sweep_section(prepared_key, settings: Settings, prepared, csv_bytes) -> None
         st.caption("Turn on *Stop when the error stabilizes* to also see the epochs each α needs.")
     show_chart(charts.contraction_chart(rates, theory.alpha_max, theory.alpha_opt))
     st.caption(
+        "Diverged runs are drawn as crosses at 10× the starting loss (their true last loss is in the tooltip). "
         "Past α_max plain GD's loss gap grows every epoch (factor > 1): the cliff. Adaptive optimizers "
         "(AdaGrad, RMSProp, Adam) normalise their steps and do not share GD's limit."
     )
@@ -589,7 +590,7 @@ def main() -> None:
     with math_tab:
         math_section(prepared, runs, settings)
     with sweep_tab:
-        sweep_section(prepared_key, settings, prepared, csv_bytes)
+        sweep_section(prepared_key, settings, prepared, float(next(iter(runs.values())).loss[0]), csv_bytes)
     with data_tab:
         data_section(prepared, runs)
     with export_tab:

@@ -571,14 +571,20 @@ def _landscape_template(runs: tuple[str, ...], u_title: str, v_title: str, title
     )
 
 
-def sweep_table(results: Mapping[str, object]) -> pd.DataFrame:
-    """Rows (run, alpha, final_loss, diverged, epochs_to_tol) from `gdcore.sweep` results per run."""
+def sweep_table(results: Mapping[str, object], start_loss: float) -> pd.DataFrame:
+    """Rows (run, alpha, final_loss, shown_loss, diverged, epochs_to_tol) from `gdcore.sweep` results.
+
+    `shown_loss` caps the loss at 10x the starting loss, so one diverged run (its last finite loss can be
+    1e300) does not flatten the whole chart; the tooltip keeps the true value.
+    """
+    cap = 10.0 * start_loss
     frames = [
         pd.DataFrame(
             {
                 "run": name,
                 "alpha": r.alphas,
                 "final_loss": r.final_loss,
+                "shown_loss": np.minimum(r.final_loss, cap),
                 "diverged": r.diverged,
                 "epochs_to_tol": r.epochs_to_tol,
             }
@@ -635,13 +641,18 @@ def _sweep_template(runs: tuple[str, ...], epochs: int, measure: str) -> alt.Top
         alt.Tooltip("epochs_to_tol:Q", title="Epochs to tol", format=",.0f"),
     ]
     if measure == "final_loss":
-        y_title, title = f"MSE after {epochs:,} epochs (log scale)", "Learning-rate sweep: final loss"
+        y_title = f"MSE after {epochs:,} epochs (log)"
+        title = "Learning-rate sweep: final loss"
     else:
         y_title, title = (
             "Epochs to reach the tolerance (log scale)",
             "Learning-rate sweep: epochs to converge",
         )
-    y = alt.Y(f"{measure}:Q", title=y_title, scale=alt.Scale(type="log"))
+    y = alt.Y(
+        "shown_loss:Q" if measure == "final_loss" else f"{measure}:Q",
+        title=y_title,
+        scale=alt.Scale(type="log"),
+    )
     line = (
         base.transform_filter(~alt.datum.diverged)
         .mark_line(point=True, clip=True)
@@ -650,12 +661,12 @@ def _sweep_template(runs: tuple[str, ...], epochs: int, measure: str) -> alt.Top
     crosses = (
         base.transform_filter(alt.datum.diverged)
         .mark_point(shape="cross", size=80, filled=True, clip=True)
-        .encode(x=x, y=y, color=color, tooltip=tooltip)
+        .encode(x=x, y=y, color=color.legend(None), tooltip=tooltip)
     )
     return (
         (line + crosses + _alpha_rules(x))
         .resolve_scale(color="independent")
-        .properties(title=f"{title} (crosses: diverged)", height=340)
+        .properties(title=f"{title} (crosses: diverged)", height=440)
     )
 
 

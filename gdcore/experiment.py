@@ -221,9 +221,8 @@ def sweep_runs(
 def contraction_by_alpha(prepared: Prepared, alphas: np.ndarray, epochs: int = 200) -> dict[str, np.ndarray]:
     """Plain GD's per-epoch loss-gap ratio: theory rate(alpha)^2 against the measured one.
 
-    The measured value is the median of (J_{t+1} - J*) / (J_t - J*) over the last half of a run of
-    `epochs` epochs from the origin (a diverging run: of its finite part; NaN where the gap fell to
-    round-off).
+    The measured value is the median of (J_{t+1} - J*) / (J_t - J*) over the later half of the epochs
+    of a run from the origin where that ratio is measurable (the gap above round-off, the run finite).
     """
     predicted = np.array([prepared.theory.loss_rate(a) for a in alphas])
     measured = np.full(alphas.shape, np.nan)
@@ -238,8 +237,8 @@ def contraction_by_alpha(prepared: Prepared, alphas: np.ndarray, epochs: int = 2
             quadratic=prepared.quadratic,
         )
         ratios = measured_contraction(run, prepared.quadratic)
-        ratios = ratios[ratios.size // 2 :]
         ratios = ratios[np.isfinite(ratios)]
+        ratios = ratios[ratios.size // 2 :]
         if ratios.size:
             measured[k] = float(np.median(ratios))
     return {"alpha": alphas, "predicted": predicted, "measured": measured}

@@ -211,9 +211,12 @@ def test_sweep_and_contraction_charts_validate(blog):
         name: sweep(data.X, data.y, alphas, optimizer=name, epochs=100, quadratic=quadratic)
         for name in ("gd", "momentum", "adam")
     }
-    table = charts.sweep_table(results)
-    spec = charts.sweep_chart(table, theory.alpha_max, theory.alpha_opt, 100)
-    spec.altair().to_dict(validate=True)
+    start_loss = float(quadratic.loss(np.array([1.0, 0.0])))
+    table = charts.sweep_table(results, start_loss)
+    assert table["shown_loss"].max() <= 10 * start_loss  # a diverged run does not flatten the chart
+    for measure in ("final_loss", "epochs_to_tol"):
+        spec = charts.sweep_chart(table, theory.alpha_max, theory.alpha_opt, 100, measure)
+        spec.altair().to_dict(validate=True)
     assert sum(len(t) for t in spec.datasets.values()) <= LIMIT
     rates = {
         "alpha": alphas,
