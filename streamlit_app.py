@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from urllib.parse import urlencode
@@ -455,7 +456,8 @@ def export_section(prepared, runs, settings: Settings) -> None:
     main_name, main_run = next(iter(runs.items()))
     st.download_button(
         f"⬇️ Download the trajectory of {main_name} (CSV)",
-        gdcore.trajectory_csv(main_run, prepared.train.feature_names),
+        # A callable: the CSV (100,001 rows at the largest settings) is written only when clicked.
+        functools.partial(gdcore.trajectory_csv, main_run, prepared.train.feature_names),
         file_name="gradient_descent_trajectory.csv",
         mime="text/csv",
         key="download_csv",
