@@ -213,7 +213,7 @@ def descent_controls(sb):
     alpha_slot = sb.container()
     sb.number_input("Epochs", *UI_RANGES["epochs"], step=10, key="epochs")
     w_col, b_col = sb.columns(2)
-    w_col.number_input("Start w (every weight)", *UI_RANGES["w0"], step=1.0, key="w0")
+    w_col.number_input("Start w", *UI_RANGES["w0"], step=1.0, key="w0")
     b_col.number_input("Start b", *UI_RANGES["b0"], step=1.0, key="b0")
     sb.checkbox("Stop when the error stabilizes", key="stop")
     sb.select_slider(

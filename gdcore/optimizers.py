@@ -214,7 +214,7 @@ def _eps(default: float) -> Hyperparameter:
 _ENTRIES = (
     Optimizer(
         name="gd",
-        display_name="Gradient descent (SGD)",
+        display_name="Gradient descent",
         equation=r"\theta_{t+1} = \theta_t - \alpha\, g_t",
         hyperparameters=(),
         init=gd_init,
