@@ -139,6 +139,12 @@ def test_url_notices_state_the_exact_limit():
     assert said and re.search(r"4,?294,?967,?295", said[0]), said
 
 
+def test_url_notice_for_a_very_long_value_stays_short():
+    """A hand-edited or garbled link can carry kilobytes in one parameter; the notice need not echo it."""
+    said = notices(run_app({"alpha": "9" * 5000}))
+    assert said and len(said[0]) < 400, len(said[0])
+
+
 def test_unknown_url_parameters_are_ignored_silently():
     at = run_app({"foo": "bar", "alphaa": "1", "epochs": "50"})
     assert_no_traceback(at)
@@ -351,12 +357,13 @@ def test_csv_too_many_features_can_be_trimmed_from_the_ui():
 
 
 def test_csv_error_messages_speak_to_the_dashboard_user():
-    """In the dashboard there is no `drop_nonfinite=True` or `features=[...]` to pass: the message should
-    point at the controls the user has (the drop checkbox, the feature picker)."""
-    for case in ("NaN or inf cells", "more than 50 features"):
+    """In the dashboard there is no `drop_nonfinite=True` or `features=[...]` to pass and no gdcore
+    constant to look up: the message should point at the controls the user has (the drop checkbox,
+    the feature picker) and say the limit plainly."""
+    for case in ("NaN or inf cells", "more than 50 features", "over the upload limit"):
         content, _ = BAD_CSVS[case]
         shown = errors(upload(content))
-        assert shown and not re.search(r"drop_nonfinite=|features=\[", shown[0]), (case, shown[0])
+        assert shown and not re.search(r"drop_nonfinite=|features=\[|gdcore\.", shown[0]), (case, shown[0])
 
 
 def test_good_csv_upload_runs_and_a_bad_one_after_it_keeps_the_settings():

@@ -117,10 +117,13 @@ def test_url_with_query_parameters_restores_that_view(app_page, new_app_page, sc
     app.screenshot(screenshots / "from-url.png")
     app.assert_no_console_errors()
 
-    # A link with one junk value keeps the others and says which one it ignored.
-    other = new_app_page().open_until_charts({"alpha": "abc", "epochs": 50})
+    # A link with junk values keeps the others and says which ones it ignored, HTML shown as text.
+    other = new_app_page().open_until_charts({"alpha": "abc", "b0": "<b>bold</b>", "epochs": 50})
     notices = [text for text in other.alerts() if "Link ignored" in text]
-    assert len(notices) == 1 and "alpha must be a number" in notices[0], other.alerts()
+    assert len(notices) == 2, other.alerts()
+    assert "alpha must be a number" in notices[0] or "alpha must be a number" in notices[1]
+    assert any("got '<b>bold</b>'" in text for text in notices)
+    assert other.page.get_by_test_id("stAlert").locator("b", has_text="bold").count() == 0
     assert other.number_value("epochs") == "50"
     assert other.slider_value("alpha") == f"{DEFAULTS.alpha:g}"
     assert other.exceptions() == []
