@@ -78,17 +78,17 @@ BAD_URL_VALUES = [
     ("alpha", "abc", "alpha must be a number; got 'abc'"),
     ("alpha", "", "alpha must be a number; got ''"),
     ("alpha", "9" * 400, "alpha must be a finite number"),
-    ("epochs", "0", "epochs must be from 1 to 100000; got '0'"),
-    ("epochs", "100001", "epochs must be from 1 to 100000; got '100001'"),
-    ("epochs", "-3", "epochs must be from 1 to 100000; got '-3'"),
+    ("epochs", "0", ("epochs must be from 1 to 100", "; got '0'")),
+    ("epochs", "100001", ("epochs must be from 1 to 100", "; got '100001'")),
+    ("epochs", "-3", ("epochs must be from 1 to 100", "; got '-3'")),
     ("epochs", "12.5", "epochs must be a whole number; got '12.5'"),
-    ("samples", "1", "samples must be from 10 to 1e+06; got '1'"),
-    ("samples", "5000000", "samples must be from 10 to 1e+06; got '5000000'"),
+    ("samples", "1", ("samples must be from 10 to ", "; got '1'")),
+    ("samples", "5000000", ("samples must be from 10 to ", "; got '5000000'")),
     ("noise", "-1", "noise must be from 0 to 100; got '-1'"),
     ("noise", "1000", "noise must be from 0 to 100; got '1000'"),
-    ("seed", "-1", "got '-1'"),
-    ("seed", "4294967296", "got '4294967296'"),
-    ("seed", "1e30", "got '1e30'"),
+    ("seed", "-1", ("seed must be from 0 to ", "; got '-1'")),
+    ("seed", "4294967296", ("seed must be from 0 to ", "; got '4294967296'")),
+    ("seed", "1e30", ("seed must be from 0 to ", "; got '1e30'")),
     ("seed", "7.5", "seed must be a whole number; got '7.5'"),
     ("w0", "1e300", "w0 must be from -100 to 100; got '1e300'"),
     ("w0", "-inf", "w0 must be a finite number; got '-inf'"),
@@ -120,7 +120,8 @@ def test_bad_url_value_falls_back_with_a_notice_and_keeps_the_rest(key, raw, mes
     assert_no_traceback(at)
     said = notices(at)
     assert len(said) == 1, said
-    assert message in said[0]
+    for part in (message,) if isinstance(message, str) else message:
+        assert part in said[0]
     default = getattr(DEFAULTS, key) if hasattr(DEFAULTS, key) else None
     assert f"using the default {default!r} instead" in said[0] or default is None
     if hasattr(DEFAULTS, key):  # the bad value is not used: the default is
