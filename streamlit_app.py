@@ -331,6 +331,9 @@ def landscape(prepared, runs, names) -> None:
     quadratic = prepared.quadratic
     i, j = 0, len(names) - 1
     if len(names) > 2:
+        for key in ("landscape_u", "landscape_v"):  # fewer features than before: drop a stale axis
+            if st.session_state.get(key, 0) >= len(names):
+                del st.session_state[key]
         u_col, v_col = st.columns(2)
         i = u_col.selectbox(
             "Landscape: horizontal axis",
@@ -494,6 +497,11 @@ def csv_choices(csv_bytes: bytes) -> tuple | None:
     """Preview the upload and let the user pick target and features; returns the CSV's data_args."""
     digest = hashlib.sha256(csv_bytes).hexdigest()
     preview = preview_csv(digest, csv_bytes)
+    if st.session_state.get("csv_digest") != digest:
+        # A new file: its columns differ, so the previous file's choices must not carry over.
+        for key in ("csv_target", "csv_features", "csv_drop"):
+            st.session_state.pop(key, None)
+        st.session_state["csv_digest"] = digest
     with st.expander(
         f"📄 {preview.n_rows:,} rows, {len(preview.columns)} columns — choose the columns", expanded=True
     ):
@@ -570,7 +578,9 @@ def main() -> None:
             prepared = prepare(*prepared_key, csv_bytes)
             runs = run(prepared_key, settings.optimizers, descend_args(settings), settings.hyper, csv_bytes)
     except ValueError as exc:
-        st.error(f"That cannot run: {exc}", icon="⚠️")
+        # A bad CSV knows how to say its fix in the dashboard's words (the drop box, the column picker).
+        message = exc.for_dashboard() if isinstance(exc, gdcore.CsvError) else str(exc)
+        st.error(f"That cannot run: {message}", icon="⚠️")
         st.stop()
     theory = prepared.theory
     alpha_slot.caption(

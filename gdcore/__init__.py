@@ -7,7 +7,7 @@
 'Best epoch: 100, Error: 378.512, Weights: 38.184, Bias: 0.451'
 """
 
-from gdcore.csv_input import MAX_UPLOAD_MB, CsvPreview, inspect_csv, read_csv
+from gdcore.csv_input import MAX_UPLOAD_MB, CsvError, CsvPreview, inspect_csv, read_csv
 from gdcore.data import Dataset, make_data
 from gdcore.datasets import DATASET_NAMES, load_dataset, train_test_indices, train_test_split
 from gdcore.engine import descend
@@ -25,6 +25,7 @@ __all__ = [
     "DATASET_NAMES",
     "MAX_UPLOAD_MB",
     "OPTIMIZERS",
+    "CsvError",
     "CsvPreview",
     "Dataset",
     "Fit",

@@ -46,6 +46,18 @@ _ALLOWED = (
 )
 
 
+class CsvError(ValueError):
+    """A bad CSV. `problem` says what is wrong and what is allowed; `remedy` how to fix it from Python,
+    `ui_remedy` the same in the dashboard's words. str() is the library's view: problem; remedy."""
+
+    def __init__(self, problem: str, remedy: str = "", ui_remedy: str = ""):
+        super().__init__(f"{problem}; {remedy}" if remedy else problem)
+        self.problem, self.remedy, self.ui_remedy = problem, remedy, ui_remedy or remedy
+
+    def for_dashboard(self) -> str:
+        return f"{self.problem}; {self.ui_remedy}" if self.ui_remedy else self.problem
+
+
 @dataclass(frozen=True)
 class CsvPreview:
     """What a CSV holds, to choose the target and feature columns before `read_csv`.
@@ -136,9 +148,10 @@ def read_csv(
     chosen, defaulted = _choose_features(frame, numeric, target, features)
     if len(chosen) > MAX_FEATURES:
         how = "every numeric column but the target is a feature by default; " if defaulted else ""
-        raise ValueError(
-            f"{len(chosen)} feature columns were chosen; at most {MAX_FEATURES} are allowed: "
-            f"{how}pass features=[...] with {MAX_FEATURES} or fewer column names"
+        raise CsvError(
+            f"{len(chosen)} feature columns were chosen; at most {MAX_FEATURES} are allowed",
+            remedy=f"{how}pass features=[...] with {MAX_FEATURES} or fewer column names",
+            ui_remedy=f"keep {MAX_FEATURES} or fewer in the feature columns",
         )
     values = frame[[*chosen, target]].to_numpy(dtype=np.float64)
     bad = ~np.isfinite(values).all(axis=1)
@@ -148,11 +161,12 @@ def read_csv(
         if not drop_nonfinite:
             counts = (~np.isfinite(values)).sum(axis=0)
             where = ", ".join(f"{c!r}: {int(k)}" for c, k in zip([*chosen, target], counts, strict=True) if k)
-            raise ValueError(
+            raise CsvError(
                 f"{n_bad} of {len(values)} rows have a NaN or inf cell (empty, NA, NaN or inf) in the "
                 f"chosen columns (cells per column: {where}; first at data row {int(np.argmax(bad)) + 1}); "
-                "every cell used must be a finite number: pass drop_nonfinite=True to drop those rows, "
-                "or fill the cells in"
+                "every cell used must be a finite number",
+                remedy="pass drop_nonfinite=True to drop those rows, or fill the cells in",
+                ui_remedy="tick the box that drops those rows, or fill the cells in and upload again",
             )
         values = values[~bad]
         notes = (f"dropped {n_bad} of {len(bad)} rows with a NaN or inf cell in the chosen columns",)
@@ -399,6 +413,6 @@ def _check_size(size: int | None) -> None:
         return
     actual = "more than that" if size is None else f"{size:,} bytes ({size / (1024 * 1024):.2f} MB)"
     raise ValueError(
-        f"the file is too large: files up to {MAX_UPLOAD_MB} MB ({MAX_UPLOAD_BYTES:,} bytes) are allowed "
-        f"(gdcore.MAX_UPLOAD_MB, the dashboard's server.maxUploadSize); this one is {actual}"
+        f"the file is too large: files up to {MAX_UPLOAD_MB} MB ({MAX_UPLOAD_BYTES:,} bytes) are allowed; "
+        f"this one is {actual}"
     )

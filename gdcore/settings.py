@@ -105,19 +105,19 @@ def _parse_one(key: str, raw: str):
         return HYPER_KEYS[key].limits.check(key, _number(key, text))
     if key == "source":
         if text not in SOURCES:
-            raise ValueError(f"source must be one of {', '.join(SOURCES)}; got {raw!r}")
+            raise ValueError(f"source must be one of {', '.join(SOURCES)}; got {_quote(raw)}")
         return text
     if key == "optimizers":
         names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
         bad = [n for n in names if n not in OPTIMIZERS]
         if bad or not names:
-            raise ValueError(f"optimizers must be a comma list of {', '.join(OPTIMIZERS)}; got {raw!r}")
+            raise ValueError(f"optimizers must be a comma list of {', '.join(OPTIMIZERS)}; got {_quote(raw)}")
         return names
     if key == "batch_size":
         number = _number(key, text)
         if number not in BATCH_CHOICES:
             raise ValueError(
-                f"batch_size must be one of {', '.join(map(str, BATCH_CHOICES))} (0 = full batch); got {raw!r}"
+                f"batch_size must be one of {', '.join(map(str, BATCH_CHOICES))} (0 = full batch); got {_quote(raw)}"
             )
         return int(number)
     if key in ("stop", "standardize"):
@@ -125,32 +125,41 @@ def _parse_one(key: str, raw: str):
             return True
         if text.lower() in ("false", "0", "no", "off"):
             return False
-        raise ValueError(f"{key} must be true or false; got {raw!r}")
+        raise ValueError(f"{key} must be true or false; got {_quote(raw)}")
     number = _number(key, text)
     if key in ("alpha", "samples", "tol"):
         choices = {"alpha": ALPHA_CHOICES, "samples": SAMPLE_CHOICES, "tol": TOL_CHOICES}[key]
         low, high = min(choices), max(choices)
         if number <= 0 or not low * 0.999 <= number <= high * 1.001:
-            raise ValueError(f"{key} must be from {low:g} to {high:g}; got {raw!r}")
+            raise ValueError(f"{key} must be from {_bound(low)} to {_bound(high)}; got {_quote(raw)}")
         # The control is a log-scale slider: take the nearest value it offers.
         return min(choices, key=lambda c: abs(math.log(c / number)))
     low, high = UI_RANGES[key]
     if not low <= number <= high:
-        raise ValueError(f"{key} must be from {low:g} to {high:g}; got {raw!r}")
+        raise ValueError(f"{key} must be from {_bound(low)} to {_bound(high)}; got {_quote(raw)}")
     if key in ("seed", "epochs", "features"):
         if not number.is_integer():
-            raise ValueError(f"{key} must be a whole number; got {raw!r}")
+            raise ValueError(f"{key} must be a whole number; got {_quote(raw)}")
         return int(number)
     return number
+
+
+def _quote(raw: str, limit: int = 40) -> str:
+    """repr of a URL value, shortened: a notice must stay one readable line whatever was pasted."""
+    return repr(raw if len(raw) <= limit else raw[:limit] + "…")
+
+
+def _bound(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
 def _number(key: str, text: str) -> float:
     try:
         number = float(text)
     except ValueError:
-        raise ValueError(f"{key} must be a number; got {text!r}") from None
+        raise ValueError(f"{key} must be a number; got {_quote(text)}") from None
     if not math.isfinite(number):
-        raise ValueError(f"{key} must be a finite number; got {text!r}")
+        raise ValueError(f"{key} must be a finite number; got {_quote(text)}")
     return number
 
 
