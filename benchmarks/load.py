@@ -154,6 +154,15 @@ class Server:
             self.peak_rss_kb = max(self.peak_rss_kb, self._status_kb("VmRSS"))
             self._stop_sampling.wait(0.02)
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used so far."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return float("nan")
+
     def rss_mb(self) -> float:
         return self._status_kb("VmRSS") / 1024
 
@@ -398,8 +407,10 @@ async def main_async(args) -> int:
             ready = server.wait_ready()
             print(f"server up in {ready:.1f} s, pid {server.process.pid}, RSS {server.rss_mb():.0f} MB idle")
             print(f"\n1. {sessions} concurrent sessions x {changes} widget changes (budget {budget_s:.0f} s)")
+            cpu_before = server.cpu_seconds()
             load = await load_phase(browser, server, sessions, changes, budget_s)
             sampled, hwm = server.peak_mb()
+            server_cpu = server.cpu_seconds() - cpu_before
         finally:
             server.stop()
         if load["timed_out"]:
@@ -412,6 +423,11 @@ async def main_async(args) -> int:
                 f"{statistics.median(load['first_loads']):.2f} s, max {max(load['first_loads']):.2f} s"
             )
             print(f"   reruns measured: {len(lat)}")
+            print(
+                f"   server CPU {server_cpu:.1f} s over {load['wall_s']:.0f} s wall "
+                f"({server_cpu / load['wall_s']:.0%} of one core; the browsers share the same "
+                f"{os.cpu_count()} CPUs)"
+            )
             print(
                 f"   latency p50 {percentile(lat, 50) * 1000:.0f} ms, p95 {percentile(lat, 95) * 1000:.0f} ms, "
                 f"max {max(lat, default=float('nan')) * 1000:.0f} ms"
