@@ -256,12 +256,16 @@ def parameter_chart(table: pd.DataFrame, optimum: Mapping[str, float]) -> ChartS
     """Each parameter per epoch, with a dashed line at its least-squares value."""
     names = tuple(optimum)
     targets = pd.DataFrame({"parameter": names, "value": [optimum[n] for n in names]})
-    template = _parameter_template(names, tuple(dict.fromkeys(table["run"])))
+    # A diverging run grows geometrically: a symmetric log axis keeps its oscillation visible.
+    spread = float(np.nanmax(np.abs(table["value"]))) if len(table) else 0.0
+    reach = max(abs(v) for v in optimum.values()) if optimum else 0.0
+    symlog = spread > 100.0 * max(reach, 1.0)
+    template = _parameter_template(names, tuple(dict.fromkeys(table["run"])), symlog)
     return ChartSpec(template, {"parameters": table, "optimum": targets})
 
 
 @template
-def _parameter_template(names: tuple[str, ...], runs: tuple[str, ...]) -> alt.TopLevelMixin:
+def _parameter_template(names: tuple[str, ...], runs: tuple[str, ...], symlog: bool) -> alt.TopLevelMixin:
     palette = [COLORS["w"], COLORS["b"]] if len(names) == 2 else RUN_PALETTE * 8
     palette = [*palette[:-1], COLORS["b"]] if len(names) > 2 else palette
     color = _color("parameter", names, palette, "Parameter")
@@ -270,7 +274,11 @@ def _parameter_template(names: tuple[str, ...], runs: tuple[str, ...]) -> alt.To
         .mark_line(strokeWidth=2.5, clip=True)
         .encode(
             x=alt.X("epoch:Q", title="Epoch"),
-            y=alt.Y("value:Q", title="Parameter value"),
+            y=alt.Y(
+                "value:Q",
+                title="Parameter value" + (" (symmetric log scale)" if symlog else ""),
+                scale=alt.Scale(type="symlog") if symlog else alt.Scale(),
+            ),
             color=color,
             strokeDash=alt.StrokeDash("run:N", legend=alt.Legend(title="Run", orient="top"))
             if len(runs) > 1
