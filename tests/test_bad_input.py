@@ -134,21 +134,12 @@ def test_bad_url_value_falls_back_with_a_notice_and_keeps_the_rest(key, raw, mes
     assert len(charts(at)) == 4  # and the experiment still runs and shows
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: gdcore.settings._parse_one formats UI_RANGES with {:g}, so the seed's limit shows as "
-    "4.29497e+09 (and samples' as 1e+06) instead of 4,294,967,295",
-)
 def test_url_notices_state_the_exact_limit():
     """A notice the user can act on: the seed's limit is 4,294,967,295 (2**32 - 1), not "4.29497e+09"."""
     said = notices(run_app({"seed": "-1"}))
     assert said and re.search(r"4,?294,?967,?295", said[0]), said
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: parse_query echoes the whole bad value (!r) in the notice, however long",
-)
 def test_url_notice_for_a_very_long_value_stays_short():
     """A hand-edited or garbled link can carry kilobytes in one parameter; the notice need not echo it."""
     said = notices(run_app({"alpha": "9" * 5000}))
@@ -366,11 +357,6 @@ def test_csv_too_many_features_can_be_trimmed_from_the_ui():
     assert len(charts(at)) == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: the dashboard shows gdcore.read_csv's Python advice ('pass drop_nonfinite=True', "
-    "'pass features=[...]', 'gdcore.MAX_UPLOAD_MB') where the user has a checkbox and a column picker",
-)
 def test_csv_error_messages_speak_to_the_dashboard_user():
     """In the dashboard there is no `drop_nonfinite=True` or `features=[...]` to pass and no gdcore
     constant to look up: the message should point at the controls the user has (the drop checkbox,
