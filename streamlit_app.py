@@ -62,39 +62,14 @@ def prepare(source, data_args, standardized, test_fraction, split_seed, _csv_byt
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def run(prepared_key: tuple, optimizers: tuple, descend_args: tuple, hyper: tuple, _csv_bytes=None):
-    prepared = prepare(*prepared_key, _csv_bytes)
-    alpha, epochs, w0, b0, tol, batch_size = descend_args
-    hyperparameters = Settings(hyper=hyper).hyperparameters()
-    return experiment.run_optimizers(
-        prepared,
-        optimizers,
-        alpha=alpha,
-        epochs=epochs,
-        w0=w0,
-        b0=b0,
-        tol=tol,
-        batch_size=batch_size,
-        shuffle_seed=0,
-        hyperparameters=hyperparameters,
-    )
+def run(prepared_key: tuple, plan: experiment.RunPlan, _csv_bytes=None):
+    return experiment.run_optimizers(prepare(*prepared_key, _csv_bytes), plan)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def sweep(prepared_key: tuple, optimizers: tuple, descend_args: tuple, hyper: tuple, _csv_bytes=None):
+def sweep(prepared_key: tuple, plan: experiment.RunPlan, _csv_bytes=None):
     prepared = prepare(*prepared_key, _csv_bytes)
-    _, epochs, w0, b0, tol, batch_size = descend_args
-    results = experiment.sweep_runs(
-        prepared,
-        optimizers,
-        epochs=epochs,
-        w0=w0,
-        b0=b0,
-        tol=tol,
-        batch_size=batch_size,
-        shuffle_seed=0,
-        hyperparameters=Settings(hyper=hyper).hyperparameters(),
-    )
+    results = experiment.sweep_runs(prepared, plan)
     first = next(iter(results.values()))
     return results, experiment.contraction_by_alpha(prepared, first.alphas)
 
@@ -435,9 +410,7 @@ def sweep_section(prepared_key, settings: Settings, prepared, start_loss: float,
         st.caption("Turn the sweep on to see the final loss against α, with the stability cliff marked.")
         return
     with st.spinner("Sweeping α…"):
-        results, rates = sweep(
-            prepared_key, settings.optimizers, descend_args(settings), settings.hyper, csv_bytes
-        )
+        results, rates = sweep(prepared_key, settings.run_plan(), csv_bytes)
     theory = prepared.theory
     table = charts.sweep_table(results, start_loss)
     show_chart(charts.sweep_chart(table, theory.alpha_max, theory.alpha_opt, settings.epochs))
@@ -467,10 +440,10 @@ def export_section(prepared, runs, settings: Settings) -> None:
     )
     if settings.source == "synthetic" and settings.test_fraction == 0 and not settings.standardize:
         st.markdown("**Reproduce in Python** (prints the same best-epoch line)")
-        descend_kwargs = {k: v for k, v in settings.descend_kwargs().items() if v is not None}
-        if settings.optimizers[0] != "gd":
-            descend_kwargs["optimizer"] = settings.optimizers[0]
-            descend_kwargs.update(settings.hyperparameters().get(settings.optimizers[0], {}))
+        plan = settings.run_plan()
+        descend_kwargs = {"alpha": plan.alpha, **plan.descend_kwargs(settings.optimizers[0])}
+        defaults = {"optimizer": "gd", "shuffle_seed": 0, "tol": None, "batch_size": None}
+        descend_kwargs = {k: v for k, v in descend_kwargs.items() if defaults.get(k, object()) != v}
         data_kwargs = {k: v for k, v in settings.data_kwargs().items() if v != 0 or k != "bias"}
         st.code(gdcore.reproduce_code(data_kwargs, descend_kwargs), language="python")
     st.markdown("**Share this experiment**")
@@ -479,18 +452,6 @@ def export_section(prepared, runs, settings: Settings) -> None:
     st.code(base + ("?" + query if query else ""), language=None)
     if settings.source == "csv":
         st.caption("An uploaded file is not part of the link: whoever opens it uploads the file again.")
-
-
-def descend_args(settings: Settings) -> tuple:
-    kwargs = settings.descend_kwargs()
-    return (
-        kwargs["alpha"],
-        kwargs["epochs"],
-        kwargs["w0"],
-        kwargs["b0"],
-        kwargs["tol"],
-        kwargs["batch_size"],
-    )
 
 
 def csv_choices(csv_bytes: bytes) -> tuple | None:
@@ -558,13 +519,7 @@ def main() -> None:
             if data_args is None:
                 st.stop()
         elif settings.source == "synthetic":
-            data_args = (
-                settings.samples,
-                settings.features,
-                settings.noise,
-                settings.seed,
-                settings.intercept,
-            )
+            data_args = tuple(settings.data_kwargs().values())  # experiment.synthetic's order
         else:
             data_args = ()
         prepared_key = (
@@ -576,7 +531,7 @@ def main() -> None:
         )
         with st.spinner("Running gradient descent…"):
             prepared = prepare(*prepared_key, csv_bytes)
-            runs = run(prepared_key, settings.optimizers, descend_args(settings), settings.hyper, csv_bytes)
+            runs = run(prepared_key, settings.run_plan(), csv_bytes)
     except ValueError as exc:
         # A bad CSV knows how to say its fix in the dashboard's words (the drop box, the column picker).
         message = exc.for_dashboard() if isinstance(exc, gdcore.CsvError) else str(exc)

@@ -6,7 +6,7 @@ shows can be reproduced from a notebook with the same calls.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,42 +73,65 @@ def prepare(dataset: Dataset, *, standardized: bool, test_fraction: float, split
     )
 
 
-def run_optimizers(
-    prepared: Prepared,
-    optimizers: Sequence[str],
-    *,
-    alpha: float,
-    epochs: int,
-    w0: float,
-    b0: float,
-    tol: float | None,
-    batch_size: int | None,
-    shuffle_seed: int,
-    hyperparameters: Mapping[str, Mapping[str, float]],
-) -> dict[str, Trajectory]:
-    """One `descend` per chosen optimizer on the same data and start; keyed by display name."""
-    if not optimizers:
-        raise ValueError("choose at least one optimizer; the choices are " + ", ".join(OPTIMIZERS))
-    runs = {}
-    for name in optimizers:
-        if name not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {name!r}; the choices are {', '.join(OPTIMIZERS)}")
-        runs[OPTIMIZERS[name].display_name] = descend(
-            prepared.train.X,
-            prepared.train.y,
-            optimizer=name,
-            alpha=alpha,
-            epochs=epochs,
-            w0=w0,
-            b0=b0,
-            tol=tol,
-            batch_size=batch_size,
-            shuffle_seed=shuffle_seed,
-            record_steps=batch_size is not None,
+@dataclass(frozen=True)
+class RunPlan:
+    """What to run on the prepared data: the optimizers to compare and the settings they share.
+
+    Hashable, so the dashboard caches runs by it. `hyper` holds the changed hyperparameters as
+    ("<optimizer>_<name>", value) pairs, e.g. ("momentum_beta", 0.8).
+    """
+
+    optimizers: tuple[str, ...] = ("gd",)
+    alpha: float = 0.01
+    epochs: int = 100
+    w0: float = 1.0
+    b0: float = 0.0
+    tol: float | None = None
+    batch_size: int | None = None
+    shuffle_seed: int = 0
+    hyper: tuple[tuple[str, float], ...] = ()
+
+    def hyperparameters(self, optimizer: str) -> dict[str, float]:
+        """This optimizer's changed hyperparameters, {name: value}."""
+        prefix = f"{optimizer}_"
+        return {key.removeprefix(prefix): value for key, value in self.hyper if key.startswith(prefix)}
+
+    def descend_kwargs(self, optimizer: str) -> dict[str, object]:
+        """`descend`'s arguments for one optimizer, all but the data and alpha."""
+        return {
+            "optimizer": optimizer,
+            "epochs": self.epochs,
+            "w0": self.w0,
+            "b0": self.b0,
+            "tol": self.tol,
+            "batch_size": self.batch_size,
+            "shuffle_seed": self.shuffle_seed,
+            **self.hyperparameters(optimizer),
+        }
+
+    def check(self) -> None:
+        if not self.optimizers:
+            raise ValueError("choose at least one optimizer; the choices are " + ", ".join(OPTIMIZERS))
+        for name in self.optimizers:
+            if name not in OPTIMIZERS:
+                raise ValueError(f"unknown optimizer {name!r}; the choices are {', '.join(OPTIMIZERS)}")
+
+
+def run_optimizers(prepared: Prepared, plan: RunPlan) -> dict[str, Trajectory]:
+    """One `descend` per planned optimizer on the same data and start; keyed by display name."""
+    plan.check()
+    X, y = prepared.train.X, prepared.train.y
+    return {
+        OPTIMIZERS[name].display_name: descend(
+            X,
+            y,
+            alpha=plan.alpha,
+            record_steps=plan.batch_size is not None,
             quadratic=prepared.quadratic,
-            **dict(hyperparameters.get(name, {})),
+            **plan.descend_kwargs(name),
         )
-    return runs
+        for name in plan.optimizers
+    }
 
 
 def test_losses(prepared: Prepared, runs: Mapping[str, Trajectory]) -> dict[str, np.ndarray]:
@@ -184,37 +207,20 @@ def landscape_paths(
     return paths
 
 
-def sweep_runs(
-    prepared: Prepared,
-    optimizers: Sequence[str],
-    *,
-    epochs: int,
-    w0: float,
-    b0: float,
-    tol: float | None,
-    batch_size: int | None,
-    shuffle_seed: int,
-    hyperparameters: Mapping[str, Mapping[str, float]],
-    points: int = 60,
-) -> dict[str, SweepResult]:
-    """A learning-rate sweep per optimizer on a log grid from 1e-4 to 2 alpha_max (>= 50 values)."""
+def sweep_runs(prepared: Prepared, plan: RunPlan, points: int = 60) -> dict[str, SweepResult]:
+    """A learning-rate sweep per planned optimizer on a log grid from 1e-4 to 2 alpha_max (>= 50 values);
+    the plan's alpha is the one thing not used."""
+    plan.check()
     alphas = alpha_grid(prepared.theory, n=points)
     return {
         OPTIMIZERS[name].display_name: sweep(
             prepared.train.X,
             prepared.train.y,
             alphas,
-            optimizer=name,
-            epochs=epochs,
-            w0=w0,
-            b0=b0,
-            tol=tol,
-            batch_size=batch_size,
-            shuffle_seed=shuffle_seed,
             quadratic=prepared.quadratic,
-            **dict(hyperparameters.get(name, {})),
+            **plan.descend_kwargs(name),
         )
-        for name in optimizers
+        for name in plan.optimizers
     }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields, replace
 
+from gdcore.experiment import RunPlan
 from gdcore.optimizers import OPTIMIZERS
 
 
@@ -72,23 +73,18 @@ class Settings:
             "bias": self.intercept,
         }
 
-    def hyperparameters(self) -> dict[str, dict[str, float]]:
-        """{optimizer: {hyperparameter: value}} for the values changed from the defaults."""
-        out: dict[str, dict[str, float]] = {}
-        for key, value in self.hyper:
-            optimizer, name = key.split("_", 1)
-            out.setdefault(optimizer, {})[name] = value
-        return out
-
-    def descend_kwargs(self) -> dict[str, object]:
-        return {
-            "alpha": self.alpha,
-            "epochs": self.epochs,
-            "w0": self.w0,
-            "b0": self.b0,
-            "tol": self.tol if self.stop else None,
-            "batch_size": self.batch_size or None,
-        }
+    def run_plan(self) -> RunPlan:
+        """The runs these settings ask for (the split seed and data live in `data_kwargs`)."""
+        return RunPlan(
+            optimizers=self.optimizers,
+            alpha=self.alpha,
+            epochs=self.epochs,
+            w0=self.w0,
+            b0=self.b0,
+            tol=self.tol if self.stop else None,
+            batch_size=self.batch_size or None,
+            hyper=self.hyper,
+        )
 
 
 DEFAULTS = Settings()
