@@ -344,7 +344,7 @@ def math_section(prepared, runs, settings: Settings) -> None:
     train, fit, theory = prepared.train, prepared.fit, prepared.theory
     main_run = next(iter(runs.values()))
     numbers = math_panel_numbers(train.X, train.y, main_run, settings.alpha)
-    st.markdown("**The blog's four equations, with this run's numbers** (start state and first update)")
+    st.markdown("**The blog's four equations, with this run's numbers** (the start and the first full-batch update)")
     for line in numbers.latex_lines:
         st.latex(line)
     if len(runs) > 1 or settings.optimizers != ("gd",):

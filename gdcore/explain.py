@@ -101,20 +101,26 @@ def measured_loss_ratio(run: Trajectory, optimum_loss: float) -> float:
 
 
 def math_panel_numbers(X, y, run: Trajectory, alpha: float) -> MathNumbers:
-    """The blog's four equations, filled in with the start state and the first update of this run."""
+    """The blog's four equations, filled in with the start state and the first full-batch update of
+    this run. With several features the numbers are those of the first weight, w_1."""
     w0, b0 = float(run.weights[0, 0]), float(run.bias[0])
     dw, db = gradient(X, y, run.weights[0], b0)
     dw0 = float(dw[0])
     w1, b1 = w0 - alpha * dw0, b0 - alpha * db
-    n = X.shape[0]
+    n, d = X.shape
+    w = "w" if d == 1 else "w_1"
+    sign = "+" if run.best_bias >= 0 else "-"
+    if d == 1:
+        model = rf"\hat{{y}} = {_num(run.best_weights[0])}\,X {sign} {_num(abs(run.best_bias))}"
+    else:
+        model = rf"\hat{{y}} = {_num(run.best_weights[0])}\,X_1 + \dots {sign} {_num(abs(run.best_bias))}"
     lines = (
-        rf"\hat{{y}} = w X + b \quad\Rightarrow\quad \hat{{y}} = {_num(run.best_weights[0])}\,X "
-        rf"{'+' if run.best_bias >= 0 else '-'} {_num(abs(run.best_bias))} \text{{ at the best epoch}}",
+        rf"\hat{{y}} = w X + b \quad\Rightarrow\quad {model} \text{{ at the best epoch}}",
         rf"J(w, b) = \frac{{1}}{{N}} \sum_{{i=1}}^{{N}} (y_i - \hat{{y}}_i)^2 "
-        rf"\quad J({_num(w0)}, {_num(b0)}) = {_num(run.loss[0])} \text{{ with }} N = {_num(n)}",
-        rf"\frac{{\partial J}}{{\partial w}} = -\frac{{2}}{{N}} \sum_{{i}} (y_i - \hat{{y}}_i) X_i = {_num(dw0)}"
+        rf"\quad J \text{{ at the start}} = {_num(run.loss[0])} \text{{ with }} N = {_num(n)}",
+        rf"\frac{{\partial J}}{{\partial {w}}} = -\frac{{2}}{{N}} \sum_{{i}} (y_i - \hat{{y}}_i) X_i = {_num(dw0)}"
         rf"\qquad \frac{{\partial J}}{{\partial b}} = -\frac{{2}}{{N}} \sum_{{i}} (y_i - \hat{{y}}_i) = {_num(db)}",
-        rf"w := w - \alpha \frac{{\partial J}}{{\partial w}} = {_num(w0)} - {_num(alpha)} \times ({_num(dw0)})"
+        rf"{w} := {w} - \alpha \frac{{\partial J}}{{\partial {w}}} = {_num(w0)} - {_num(alpha)} \times ({_num(dw0)})"
         rf" = {_num(w1)} \qquad b := {_num(b0)} - {_num(alpha)} \times ({_num(db)}) = {_num(b1)}",
     )
     pit = blog_shape_pitfall(X[:, :1], y, w0, b0)
