@@ -155,6 +155,30 @@ def test_widgets_refuse_out_of_range_values(app_page):
     app.assert_no_console_errors()
 
 
+def test_share_link_reopens_the_same_experiment(app_page, new_app_page):
+    app = app_page.open_until_charts()
+    app.press_on_slider("alpha", "ArrowRight")
+    app.press_on_slider("alpha", "ArrowRight")
+    app.type_number("epochs", 40)
+    app.type_number("w0", -7)
+    app.open_tab("Export")
+    link = app.page.get_by_test_id("stCode").filter(has_text="http").last.inner_text().strip()
+    assert link.startswith(app.server.url.rstrip("/")) and "epochs=40" in link, link
+    shown = {"alpha": app.slider_value("alpha"), "metrics": app.metrics()}
+
+    other = new_app_page()
+    other.page.goto(link)
+    other.wait_idle()
+    other.charts().nth(3).wait_for()
+    other.wait_idle()
+    assert other.slider_value("alpha") == shown["alpha"] != f"{DEFAULTS.alpha:g}"
+    assert other.number_value("epochs") == "40"
+    assert float(other.number_value("w0")) == -7.0
+    assert other.metrics() == shown["metrics"]
+    assert not [text for text in other.alerts() if "Link ignored" in text]
+    other.assert_no_console_errors()
+
+
 def test_csv_download_arrives_and_parses(app_page, tmp_path):
     app = app_page.open_until_charts({"epochs": 37})
     data, run, _ = expected_run(epochs=37)
