@@ -179,19 +179,33 @@ def test_share_link_reopens_the_same_experiment(app_page, new_app_page):
     other.assert_no_console_errors()
 
 
-def test_csv_download_arrives_and_parses(app_page, tmp_path):
-    app = app_page.open_until_charts({"epochs": 37})
-    data, run, _ = expected_run(epochs=37)
+def _download_csv(app, tmp_path) -> str:
     app.open_tab("Export")
-    button = app.widget("download_csv").locator("button")
     with app.page.expect_download() as download_info:
-        button.click()
+        app.widget("download_csv").locator("button").click()
     download = download_info.value
     assert download.failure() is None
     assert download.suggested_filename.endswith(".csv")
     target = tmp_path / download.suggested_filename
     download.save_as(target)
-    text = target.read_text(encoding="utf-8")
+    return target.read_text(encoding="utf-8")
+
+
+def test_csv_download_at_100000_epochs(app_page, tmp_path):
+    """The largest trajectory the controls allow arrives whole (it is not downsampled like the charts)."""
+    app = app_page.open_until_charts({"epochs": 100_000, "alpha": 0.501})
+    text = _download_csv(app, tmp_path)
+    data, run, _ = expected_run(epochs=100_000, alpha=0.501)
+    lines = text.splitlines()
+    assert len(lines) == 1 + 100_001 and lines[-1].startswith("100000,")
+    assert text == gdcore.trajectory_csv(run, data.feature_names)
+    app.assert_no_console_errors()
+
+
+def test_csv_download_arrives_and_parses(app_page, tmp_path):
+    app = app_page.open_until_charts({"epochs": 37})
+    data, run, _ = expected_run(epochs=37)
+    text = _download_csv(app, tmp_path)
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 37 + 1  # epoch 0 (the start) .. 37
     assert [int(row["epoch"]) for row in rows] == list(range(38))
