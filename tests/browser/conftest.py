@@ -242,7 +242,15 @@ class AppPage:
 
     def open_until_charts(self, params: dict[str, object] | None = None, count: int = 4) -> AppPage:
         self.open(params)
-        self.charts().nth(count - 1).wait_for(timeout=RERUN_TIMEOUT_MS)
+        try:
+            self.charts().nth(count - 1).wait_for(timeout=RERUN_TIMEOUT_MS)
+        except Exception as exc:  # say what the page shows instead, and what the server logged
+            raise AssertionError(
+                f"{count} charts did not appear at {self.page.url}: {exc}\n"
+                f"charts: {self.charts().count()}, alerts: {self.alerts()}, "
+                f"exceptions: {self.exceptions()}, console: {self.console_errors}\n"
+                f"server log (tail):\n{self.server.log()[-3000:]}"
+            ) from None
         self.wait_idle()
         return self
 
