@@ -13,7 +13,7 @@ import streamlit as st
 
 import gdcore
 from gdcore import charts, experiment
-from gdcore.explain import contraction_text, describe_status, math_panel_numbers
+from gdcore.explain import contraction_text, describe_status, literal_markdown, math_panel_numbers
 from gdcore.landscape import loss_grid, window
 from gdcore.optimizers import OPTIMIZERS
 from gdcore.settings import (
@@ -344,7 +344,9 @@ def math_section(prepared, runs, settings: Settings) -> None:
     train, fit, theory = prepared.train, prepared.fit, prepared.theory
     main_run = next(iter(runs.values()))
     numbers = math_panel_numbers(train.X, train.y, main_run, settings.alpha)
-    st.markdown("**The blog's four equations, with this run's numbers** (the start and the first full-batch update)")
+    st.markdown(
+        "**The blog's four equations, with this run's numbers** (the start and the first full-batch update)"
+    )
     for line in numbers.latex_lines:
         st.latex(line)
     if len(runs) > 1 or settings.optimizers != ("gd",):
@@ -381,8 +383,8 @@ def math_section(prepared, runs, settings: Settings) -> None:
 def data_section(prepared, runs) -> None:
     source = prepared.source
     st.markdown(
-        f"**{source.name}** — {source.n_samples:,} rows, {source.n_features} feature(s); target "
-        f"`{source.target_name}`."
+        f"**{literal_markdown(source.name)}** — {source.n_samples:,} rows, {source.n_features} feature(s); "
+        f"target: {literal_markdown(source.target_name)}"
     )
     raw_kappa, kappa = experiment.condition_summary(prepared)
     c1, c2, c3 = st.columns(3)
@@ -392,7 +394,7 @@ def data_section(prepared, runs) -> None:
     if prepared.scaler is not None:
         st.caption("Standardizing rounds the loss contours: compare the landscape with the toggle off.")
         if prepared.scaler.note:
-            st.info(prepared.scaler.note)
+            st.info(literal_markdown(prepared.scaler.note))
     main_name, main_run = next(iter(runs.items()))
     table = experiment.weights_in_units(prepared, main_run)
     index = parameter_names(prepared.train)
@@ -498,7 +500,7 @@ def main() -> None:
         "the blog's experiment, done right. Change the settings on the left; everything updates at once."
     )
     for notice in st.session_state.get("url_notices", []):
-        st.warning(f"Link ignored a value: {notice}", icon="🔗")
+        st.warning(f"Link ignored a value: {literal_markdown(notice)}", icon="🔗")
     csv_bytes = data_controls(st.sidebar)
     alpha_slot = descent_controls(st.sidebar)
     settings = current_settings()
@@ -535,7 +537,7 @@ def main() -> None:
     except ValueError as exc:
         # A bad CSV knows how to say its fix in the dashboard's words (the drop box, the column picker).
         message = exc.for_dashboard() if isinstance(exc, gdcore.CsvError) else str(exc)
-        st.error(f"That cannot run: {message}", icon="⚠️")
+        st.error(f"That cannot run: {literal_markdown(message)}", icon="⚠️")
         st.stop()
     theory = prepared.theory
     alpha_slot.caption(

@@ -6,6 +6,7 @@ The dashboard shows these strings as they are, so every formula stays in gdcore.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from gdcore.model import gradient
@@ -13,7 +14,20 @@ from gdcore.reference import blog_shape_pitfall
 from gdcore.theory import Fit, Theory
 from gdcore.trajectory import Trajectory
 
+_PUNCTUATION = r"[!-/:-@\[-`{-~]"  # every ASCII punctuation mark: CommonMark lets each be escaped
 CLOSED_ENOUGH = 0.999  # share of the starting loss gap that counts as "reached the optimum"
+
+
+def literal_markdown(text: object) -> str:
+    """User-derived text (file and column names, URL values) made literal inside Markdown: each ASCII
+    punctuation mark backslash-escaped and line breaks flattened, so a name cannot format, link or
+    fetch anything."""
+    return re.sub(f"({_PUNCTUATION})", r"\\\1", " ".join(str(text).splitlines()))
+
+
+def plain_text(markdown: str) -> str:
+    """What `literal_markdown` text reads as once rendered: the escapes removed."""
+    return re.sub(f"\\\\({_PUNCTUATION})", r"\1", markdown)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 import gdcore
+from gdcore.explain import plain_text
 from gdcore.settings import DEFAULTS, parse_query
 
 APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
@@ -196,7 +197,7 @@ def test_default_run_shows_charts_metrics_and_status(default_app):
     kind, text = status(at)
     # 96% of the gap to the optimum is closed after 100 epochs at alpha 0.01: still descending.
     assert kind == "info" and "Still descending" in text
-    assert [w.value for w in at.warning] == []  # no URL notice on a clean start
+    assert [plain_text(w.value) for w in at.warning] == []  # no URL notice on a clean start
     assert dict(at.query_params) == {}
 
 
@@ -466,7 +467,7 @@ def test_share_url_carries_the_changed_settings(default_app, changed_app):
 def test_query_params_restore_a_view(changed_app):
     at = changed_app
     expected = parse_query(CHANGED)[0]
-    assert [w.value for w in at.warning] == []
+    assert [plain_text(w.value) for w in at.warning] == []
     for key in CHANGED:
         assert at.get_by_key(key).value == getattr(expected, key), key
     assert metric_line(at) == blog_run(**expected.changed()).summary_line()
@@ -475,7 +476,7 @@ def test_query_params_restore_a_view(changed_app):
 
 def test_query_params_restore_stop_and_tol():
     at = run_app({"stop": "true", "tol": "0.001", "epochs": "1000"})
-    assert [w.value for w in at.warning] == []
+    assert [plain_text(w.value) for w in at.warning] == []
     assert at.get_by_key("stop").value is True
     assert at.get_by_key("tol").value == 1e-3
     assert metric_line(at) == blog_run(stop=True, tol=1e-3, epochs=1000).summary_line()
@@ -497,7 +498,7 @@ JUNK_QUERIES = {
 @pytest.mark.parametrize(("key", "raw"), JUNK_QUERIES.items())
 def test_junk_query_param_falls_back_with_a_notice(key, raw):
     at = run_app({key: raw})
-    warnings = [w.value for w in at.warning]
+    warnings = [plain_text(w.value) for w in at.warning]
     assert len(warnings) == 1 and key in warnings[0] and repr(raw) in warnings[0], warnings
     assert at.get_by_key(key).value == getattr(DEFAULTS, key)
     assert metric_line(at) == BLOG_LINE
@@ -506,7 +507,7 @@ def test_junk_query_param_falls_back_with_a_notice(key, raw):
 
 def test_all_junk_at_once_and_unknown_keys():
     at = run_app({**JUNK_QUERIES, "utm_source": "newsletter", "alpha": "1e300"})
-    warnings = [w.value for w in at.warning]
+    warnings = [plain_text(w.value) for w in at.warning]
     assert len(warnings) == len(JUNK_QUERIES)
     assert not any("utm_source" in w for w in warnings)
     assert metric_line(at) == BLOG_LINE
@@ -514,6 +515,6 @@ def test_all_junk_at_once_and_unknown_keys():
 
 def test_out_of_range_alpha_in_the_url_is_not_clamped_silently():
     at = run_app({"alpha": "50"})
-    assert any("alpha" in w.value for w in at.warning)
+    assert any("alpha" in plain_text(w.value) for w in at.warning)
     assert at.get_by_key("alpha").value == DEFAULTS.alpha
     assert not math.isclose(at.get_by_key("alpha").value, 10.0)

@@ -24,6 +24,7 @@ from streamlit.testing.v1 import AppTest
 
 import gdcore
 from gdcore.experiment import epoch_reaching_optimum
+from gdcore.explain import plain_text
 from gdcore.settings import ALPHA_CHOICES, DEFAULTS
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
@@ -72,7 +73,8 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 
 def texts(at: AppTest, kind: str) -> list[str]:
-    return [str(el.value) for el in at.get(kind)]
+    """The messages of one kind as they read on the page (user-derived text is Markdown-escaped)."""
+    return [plain_text(str(el.value)) for el in at.get(kind)]
 
 
 def encodings(spec: dict, channel: str, field: str) -> list[dict]:

@@ -23,6 +23,7 @@ import pytest
 
 import gdcore
 from gdcore.csv_input import MAX_UPLOAD_BYTES
+from gdcore.explain import plain_text
 from gdcore.settings import DEFAULTS
 
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
@@ -54,7 +55,9 @@ def assert_no_traceback(at: AppTest) -> None:
 
 
 def notices(at: AppTest) -> list[str]:
-    return [w.value for w in at.warning if str(w.value).startswith("Link ignored a value")]
+    """The URL notices as they read on the page (the user's values inside are Markdown-escaped)."""
+    shown = [plain_text(str(w.value)) for w in at.warning]
+    return [text for text in shown if text.startswith("Link ignored a value")]
 
 
 def charts(at: AppTest) -> list:
@@ -62,7 +65,7 @@ def charts(at: AppTest) -> list:
 
 
 def errors(at: AppTest) -> list[str]:
-    return [str(e.value) for e in at.error]
+    return [plain_text(str(e.value)) for e in at.error]
 
 
 # ------------------------------------------------------------------------------------------------ URL path

@@ -297,11 +297,6 @@ def test_odd_csv_column_names_draw_cleanly(app_page):
     app.assert_no_console_errors()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: data_section puts the target's name in a Markdown code span (`name`); a backtick in "
-    "the name ends the span and the rest renders as Markdown (the image is fetched)",
-)
 def test_markdown_in_a_csv_column_name_shows_as_text(app_page):
     """A backtick in a column name must not end the code span it is shown in and turn the rest into
     Markdown (here an image that the browser would fetch)."""
