@@ -14,6 +14,7 @@ import numpy as np
 from gdcore.data import Dataset, make_data
 from gdcore.datasets import train_test_split
 from gdcore.engine import descend
+from gdcore.explain import CLOSED_ENOUGH
 from gdcore.model import Quadratic
 from gdcore.optimizers import OPTIMIZERS
 from gdcore.scaling import Scaler, standardize
@@ -21,8 +22,6 @@ from gdcore.stepping import step_path
 from gdcore.sweep import SweepResult, alpha_grid, measured_contraction, sweep
 from gdcore.theory import Fit, Theory, analyze_quadratic, least_squares
 from gdcore.trajectory import Trajectory
-
-REACHED = 0.999  # share of the starting loss gap that counts as reaching the optimum
 
 
 @dataclass(frozen=True)
@@ -149,7 +148,7 @@ def epoch_reaching_optimum(run: Trajectory, optimum_loss: float) -> int | None:
     start_gap = run.loss[0] - optimum_loss
     if start_gap <= 0:
         return 0
-    hits = np.flatnonzero(run.loss[0] - run.loss >= REACHED * start_gap)
+    hits = np.flatnonzero(run.loss[0] - run.loss >= CLOSED_ENOUGH * start_gap)
     return int(hits[0]) if hits.size else None
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from gdcore.model import gradient
 from gdcore.reference import blog_shape_pitfall
+from gdcore.sweep import measured_contraction
 from gdcore.theory import Fit, Theory
 from gdcore.trajectory import Trajectory
 
@@ -103,17 +104,6 @@ def _num(value: float) -> str:
     return f"{value:,.4g}".replace(",", "{,}")
 
 
-def measured_loss_ratio(run: Trajectory, optimum_loss: float) -> float:
-    """(J_K - J*) / (J_{K-1} - J*) at the end of the run: the measured per-epoch factor of the gap."""
-    if run.epochs_run < 1:
-        return math.nan
-    before, after = run.loss[-2] - optimum_loss, run.loss[-1] - optimum_loss
-    # Too close to the optimum, rounding dominates the gap and the ratio means nothing.
-    if before <= 1e-9 * max(optimum_loss, 1.0) or after < 0:
-        return math.nan
-    return float(after / before)
-
-
 def math_panel_numbers(X, y, run: Trajectory, alpha: float) -> MathNumbers:
     """The blog's four equations, filled in with the start state and the first full-batch update of
     this run. With several features the numbers are those of the first weight, w_1."""
@@ -152,7 +142,7 @@ def math_panel_numbers(X, y, run: Trajectory, alpha: float) -> MathNumbers:
 def contraction_text(run: Trajectory, fit: Fit, theory: Theory, alpha: float) -> str:
     """Predicted (theory) against measured per-epoch shrink factor of the loss gap."""
     predicted = theory.loss_rate(alpha)
-    measured = measured_loss_ratio(run, fit.loss)
+    measured = float(measured_contraction(run, fit)[-1]) if run.epochs_run else math.nan
     measured_text = (
         f"measured over the last epoch: **×{measured:.5f}**"
         if math.isfinite(measured)

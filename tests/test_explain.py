@@ -10,7 +10,8 @@ import pytest
 
 import gdcore
 from gdcore import experiment
-from gdcore.explain import describe_status, gap_closed, math_panel_numbers, measured_loss_ratio
+from gdcore.explain import describe_status, gap_closed, math_panel_numbers
+from gdcore.sweep import measured_contraction
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +70,9 @@ def test_measured_ratio_tends_to_theory_rate_squared(blog):
     data, fit, theory = blog
     # After 120 epochs the faster direction's share of the gap is (0.801 / 0.850)^120 ~ 8e-4 of the slow one.
     run = gdcore.descend(data.X, data.y, alpha=0.05, epochs=120)
-    assert measured_loss_ratio(run, fit.loss) == pytest.approx(theory.loss_rate(0.05), rel=2e-3)
+    assert measured_contraction(run, fit)[-1] == pytest.approx(theory.loss_rate(0.05), rel=2e-3)
     at_optimum = gdcore.descend(data.X, data.y, alpha=theory.alpha_opt, epochs=500)
-    assert math.isnan(measured_loss_ratio(at_optimum, fit.loss))  # the gap is round-off by then
+    assert math.isnan(measured_contraction(at_optimum, fit)[-1])  # the gap is round-off by then
 
 
 def test_race_summary_names_the_first_to_reach_the_optimum(blog):
