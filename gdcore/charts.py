@@ -266,9 +266,29 @@ def parameter_chart(table: pd.DataFrame, optimum: Mapping[str, float]) -> ChartS
 
 @template
 def _parameter_template(names: tuple[str, ...], runs: tuple[str, ...], symlog: bool) -> alt.TopLevelMixin:
-    palette = [COLORS["w"], COLORS["b"]] if len(names) == 2 else RUN_PALETTE * 8
-    palette = [*palette[:-1], COLORS["b"]] if len(names) > 2 else palette
-    color = _color("parameter", names, palette, "Parameter")
+    """One run: a colour per parameter. Several runs: a colour per run (as in every other chart) and a
+    line pattern per parameter; the optimum's rules are then grey."""
+    several = len(runs) > 1
+    if several:
+        color = _color("run", runs, RUN_PALETTE, "Run")
+        patterns = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [1, 4], [12, 4]]
+        dash = alt.StrokeDash(
+            "parameter:N",
+            scale=alt.Scale(
+                domain=list(names), range=[patterns[k % len(patterns)] for k in range(len(names))]
+            ),
+            legend=alt.Legend(title="Parameter", orient="top"),
+        )
+        rule_color = alt.value(COLORS["data"])
+    else:
+        palette = (
+            [COLORS["w"], COLORS["b"]]
+            if len(names) == 2
+            else [*(RUN_PALETTE * 8)[: len(names) - 1], COLORS["b"]]
+        )
+        color = _color("parameter", names, palette, "Parameter")
+        dash = alt.value([1, 0])
+        rule_color = color
     lines = (
         alt.Chart(_data("parameters"))
         .mark_line(strokeWidth=2.5, clip=True)
@@ -280,10 +300,8 @@ def _parameter_template(names: tuple[str, ...], runs: tuple[str, ...], symlog: b
                 scale=alt.Scale(type="symlog") if symlog else alt.Scale(),
             ),
             color=color,
-            strokeDash=alt.StrokeDash("run:N", legend=alt.Legend(title="Run", orient="top"))
-            if len(runs) > 1
-            else alt.value([1, 0]),
-            detail="run:N",
+            strokeDash=dash,
+            detail="parameter:N",
             tooltip=[
                 alt.Tooltip("run:N", title="Run"),
                 alt.Tooltip("parameter:N", title="Parameter"),
@@ -297,16 +315,15 @@ def _parameter_template(names: tuple[str, ...], runs: tuple[str, ...], symlog: b
         .mark_rule(strokeDash=[6, 4], strokeWidth=1.5, opacity=0.9)
         .encode(
             y="value:Q",
-            color=color,
+            color=rule_color,
             tooltip=[
                 alt.Tooltip("parameter:N", title="Least-squares"),
                 alt.Tooltip("value:Q", title="Value", format=",.4f"),
             ],
         )
     )
-    return (lines + rules).properties(
-        title="Parameters per epoch (dashed: least-squares optimum)", height=300
-    )
+    title = "Parameters per epoch (" + ("grey " if several else "") + "dashed: least-squares optimum)"
+    return (lines + rules).properties(title=title, height=300)
 
 
 def _scatter_sample(n: int, seed: int = 0) -> np.ndarray:

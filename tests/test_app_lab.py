@@ -187,10 +187,9 @@ def test_three_optimizers_are_overlaid_in_every_chart(three_app, chart):
     expected = [NAMES[name] for name in THREE]
     assert list(dict.fromkeys(table["run"])) == expected
     if chart == "parameters":
-        # Colour already tells the parameters apart; the runs get one dash pattern each, in a legend.
-        [dash] = encodings(spec, "strokeDash", "run")
-        assert dash["legend"]["title"] == "Run"
-        return
+        # Several runs: a colour per run, as in every chart, and a line pattern per parameter.
+        [dash] = encodings(spec, "strokeDash", "parameter")
+        assert dash["legend"]["title"] == "Parameter"
     [colour, *_] = encodings(spec, "color", "run")
     assert colour["scale"]["domain"] == expected
     assert len(set(colour["scale"]["range"])) == 3  # one colour per run
