@@ -253,8 +253,8 @@ def headline(runs, prepared, settings: Settings) -> None:
     else:
         off = float(np.max(np.abs(main_run.best_weights - fit.weights)))
         cols[2].metric(
-            f"Weights ({main_run.n_features})",
-            f"max |w − w*| = {off:,.3g}",
+            f"Weights: largest |w − w*| of {main_run.n_features}",
+            f"{off:,.3g}",
             "see the parameter chart",
             delta_color="off",
             delta_arrow="off",

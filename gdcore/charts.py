@@ -202,7 +202,9 @@ def _loss_template(runs: tuple[str, ...], log_scale: bool, two_series: bool) -> 
         y=alt.Y("loss:Q", title="MSE (loss)", scale=y_scale),
         color=color,
         strokeDash=alt.StrokeDash(
-            "series:N", legend=alt.Legend(title=None, orient="top") if two_series else None
+            "series:N",
+            scale=alt.Scale(domain=["loss", "train", "test"], range=[[1, 0], [1, 0], [6, 3]]),
+            legend=alt.Legend(title=None, orient="top") if two_series else None,
         ),
         detail="series:N",
         tooltip=[

@@ -101,7 +101,17 @@ class MathNumbers:
 
 
 def _num(value: float) -> str:
-    return f"{value:,.4g}".replace(",", "{,}")
+    """A number for LaTeX, 4 significant digits: 2{,}056, 0.04921, or 1.23 \\times 10^{-7}."""
+    value = float(value)
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    exponent = math.floor(math.log10(abs(value)))
+    if -4 <= exponent < 7:
+        text = f"{value:,.{max(0, 3 - exponent)}f}"
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+        return text.replace(",", "{,}")
+    mantissa = f"{value / 10**exponent:.3f}".rstrip("0").rstrip(".")
+    return rf"{mantissa} \times 10^{{{exponent}}}"
 
 
 def math_panel_numbers(X, y, run: Trajectory, alpha: float) -> MathNumbers:

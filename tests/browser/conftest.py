@@ -289,6 +289,11 @@ class AppPage:
         field_.fill(str(value))
         return self.rerun_after(lambda: field_.press("Enter"))
 
+    def switch(self, key: str) -> float:
+        """Flip a toggle or checkbox with the keyboard (Space on the focused input); waits for the rerun."""
+        box = self.widget(key).locator("input[role='switch'], input[type='checkbox']").first
+        return self.rerun_after(lambda: box.press("Space"))
+
     def charts(self):
         return self.page.get_by_test_id("stVegaLiteChart")
 

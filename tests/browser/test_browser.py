@@ -242,7 +242,7 @@ def test_csv_upload_works_and_a_bad_csv_shows_its_message(app_page, screenshots)
     app.wait_idle()
     assert_charts_drawn(app, 4)
     assert app.page.get_by_text("5 rows, 4 columns").count() >= 1
-    assert "Weights (3)" in app.metrics()
+    assert "Weights: largest |w − w*| of 3" in app.metrics()
     assert app.exceptions() == []
     app.screenshot(screenshots / "csv-upload.png")
 
@@ -337,12 +337,12 @@ def test_two_browser_sessions_do_not_share_state(app_page, new_app_page):
 def test_tour_of_the_dashboard_logs_no_console_errors(app_page, screenshots):
     """Every tab and the sweep opened, a few widgets changed: the console stays clean."""
     app = app_page.open_until_charts()
-    app.rerun_after(lambda: app.widget("log_loss").locator("label").first.click())
+    app.switch("log_loss")
     app.press_on_slider("noise", "ArrowRight")
     assert app.slider_value("noise").startswith("21")
     for tab in ("Math", "Data", "Export", "sweep"):
         app.open_tab(tab)
-    app.rerun_after(lambda: app.widget("sweep").locator("label").first.click())
+    app.switch("sweep")
     app.charts().nth(5).wait_for()
     app.wait_idle()
     app.screenshot(screenshots / "sweep.png")
