@@ -7,9 +7,9 @@
 1. One `streamlit run streamlit_app.py` server on a free 127.0.0.1 port; one headless Chromium (Debian's
    /usr/bin/chromium or $CHROMIUM_PATH, else Playwright's own) with one browser context per session, all
    driven concurrently by asyncio Playwright. Each session opens the app, waits for its four charts, then
-   makes its widget changes one after another (alpha and noise sliders by keyboard, epochs / seed / start w
-   typed, the log-scale toggle clicked), waiting for each rerun to finish, as Streamlit's own browser tests
-   do, on `[data-testid='stApp'][data-test-script-state='notRunning']` (a MutationObserver counts the
+   makes its widget changes one after another (alpha and noise sliders and the log-scale toggle by
+   keyboard, epochs / seed / start w typed), waiting for each rerun to finish, as Streamlit's own browser
+   tests do, on `[data-testid='stApp'][data-test-script-state='notRunning']` (a MutationObserver counts the
    finished reruns, so a fast rerun is not missed). Latency = widget change to rerun finished, seen by
    the browser. An error is a rerun that times out, an exception element on the page, a browser console
    error, or a session that ends up showing another value than the one it set (isolation under load).
@@ -261,8 +261,10 @@ class Session:
         await self.rerun_after(action, f"{key} = {value}")
 
     async def click_toggle(self, key: str) -> None:
-        label = self.widget(key).locator("label").first
-        await self.rerun_after(label.click, f"toggle {key}")
+        # Space on the focused switch, not a mouse click: a click can land beside a toggle that the
+        # previous rerun is still moving (layout shifts while charts re-render on a loaded machine).
+        switch = self.widget(key).locator("input[role='switch'], input[type='checkbox']").first
+        await self.rerun_after(lambda: switch.press("Space"), f"toggle {key}")
 
     async def number_shown(self, key: str) -> str:
         return await self.widget(key).locator("input").first.input_value()
