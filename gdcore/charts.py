@@ -203,7 +203,9 @@ def _loss_template(runs: tuple[str, ...], log_scale: bool, two_series: bool) -> 
         color=color,
         strokeDash=alt.StrokeDash(
             "series:N",
-            scale=alt.Scale(domain=["loss", "train", "test"], range=[[1, 0], [1, 0], [6, 3]]),
+            scale=alt.Scale(domain=["train", "test"], range=[[1, 0], [6, 3]])
+            if two_series
+            else alt.Scale(domain=["loss"], range=[[1, 0]]),
             legend=alt.Legend(title=None, orient="top") if two_series else None,
         ),
         detail="series:N",
