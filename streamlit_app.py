@@ -84,27 +84,28 @@ def show_chart(spec: charts.ChartSpec, **kwargs) -> None:
 
 
 # ---------------------------------------------------------------- state and URL
-def initialise_state() -> None:
-    """Once per session: settings from the URL (junk values fall back to defaults with a notice)."""
-    if "initialised" in st.session_state:
-        return
-    settings, notices = parse_query(st.query_params.to_dict())
+def apply_settings(settings: Settings) -> None:
+    """Show these settings in the controls (their widget state)."""
     for key in KEYS:
         value = getattr(settings, key)
         st.session_state[key] = list(value) if key == "optimizers" else value
     changed = dict(settings.hyper)
     for key, spec in HYPER_KEYS.items():
         st.session_state[key] = changed.get(key, spec.default)
+
+
+def initialise_state() -> None:
+    """Once per session: settings from the URL (junk values fall back to defaults with a notice)."""
+    if "initialised" in st.session_state:
+        return
+    settings, notices = parse_query(st.query_params.to_dict())
+    apply_settings(settings)
     st.session_state["url_notices"] = notices
     st.session_state["initialised"] = True
 
 
 def reset_to_blog() -> None:
-    for key in KEYS:
-        value = getattr(DEFAULTS, key)
-        st.session_state[key] = list(value) if key == "optimizers" else value
-    for key, spec in HYPER_KEYS.items():
-        st.session_state[key] = spec.default
+    apply_settings(DEFAULTS)
 
 
 def new_seed() -> None:
