@@ -208,7 +208,7 @@ def descent_controls(sb):
                         f"{OPTIMIZERS[name].display_name}: {hp.name}",
                         key=f"{name}_{hp.name}",
                         format="%.4g",
-                        step=0.01 if hp.default < 1e-3 or hp.default >= 0.01 else hp.default,
+                        step=0.01 if hp.default >= 0.01 else hp.default,
                         help=f"{hp.help}. Allowed: {hp.limits.describe()}.",
                         persist_state="page",
                     )
