@@ -12,7 +12,9 @@
    tests do, on `[data-testid='stApp'][data-test-script-state='notRunning']` (a MutationObserver counts the
    finished reruns, so a fast rerun is not missed). Latency = widget change to rerun finished, seen by
    the browser. An error is a rerun that times out, an exception element on the page, a browser console
-   error, or a session that ends up showing another value than the one it set (isolation under load).
+   error, a page that loses its charts, a change that also alters another sidebar widget, or a session
+   that ends up showing another value than the one it set (isolation under load). Screenshots of the
+   failures go to artifacts/load/.
    Prints p50 / p95 / max latency, the error count (target 0) and the server's peak RSS, sampled every
    20 ms from /proc/<pid>/status (VmRSS) and checked against the kernel's high-water mark (VmHWM).
 2. A fresh server, one session at the largest settings the controls offer (samples 1,000,000, epochs
@@ -71,6 +73,13 @@ new MutationObserver((mutations) => {
   subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state'],
 });
 """
+# What every sidebar widget shows (its text and its inputs' values), by widget key.
+SIDEBAR_JS = """() => Object.fromEntries([...document.querySelectorAll("[data-testid='stSidebar'] [class*='st-key-']")]
+  .map((el) => [
+    [...el.classList].find((c) => c.startsWith('st-key-')).slice(7),
+    el.innerText.replace(/\\s+/g, ' ').trim() + ' ' + [...el.querySelectorAll('input')]
+      .map((i) => (i.type === 'checkbox' ? String(i.checked) : i.value)).join(','),
+  ]))"""
 RERUN_DONE_JS = """(before) => {
   const app = document.querySelector("[data-testid='stApp']");
   return window.__stReruns > before && app !== null
@@ -211,6 +220,7 @@ class Session:
         self.page = page
         self.index = index
         self.result = SessionResult()
+        self.failures = 0
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.result.errors.append(f"session {index}: page error: {error}"))
 
@@ -230,26 +240,65 @@ class Session:
         self.result.first_load_s = time.perf_counter() - start
         await self.check_page("first load")
 
+    async def describe(self) -> str:
+        """The page's state when something went wrong: connection, script state, reruns seen, charts,
+        alerts; a screenshot goes to artifacts/load/."""
+        try:
+            state = await self.page.evaluate(
+                """() => {
+                  const app = document.querySelector("[data-testid='stApp']");
+                  return {
+                    connection: app && app.getAttribute('data-test-connection-state'),
+                    script: app && app.getAttribute('data-test-script-state'),
+                    reruns: window.__stReruns,
+                    charts: document.querySelectorAll("[data-testid='stVegaLiteChart']").length,
+                    exceptions: document.querySelectorAll("[data-testid='stException']").length,
+                    alerts: [...document.querySelectorAll("[data-testid='stAlert']")]
+                      .map((e) => e.innerText.trim().slice(0, 80)).join(' | '),
+                  };
+                }"""
+            )
+            shots = REPO_ROOT / "artifacts" / "load"
+            shots.mkdir(parents=True, exist_ok=True)
+            self.failures += 1
+            await self.page.screenshot(path=str(shots / f"session{self.index}-{self.failures}.png"))
+            return ", ".join(f"{k}={v}" for k, v in state.items())
+        except Exception as exc:
+            return f"page state unavailable: {type(exc).__name__}"
+
     async def check_page(self, when: str) -> None:
         exceptions = await self.page.get_by_test_id("stException").count()
         if exceptions:
             self.result.errors.append(f"session {self.index}: exception on the page after {when}")
 
-    async def rerun_after(self, action, label: str) -> None:
+    async def rerun_after(self, action, label: str, key: str = "") -> None:
+        sidebar = await self.page.evaluate(SIDEBAR_JS)
         before = await self.page.evaluate("window.__stReruns")
         start = time.perf_counter()
         try:
             await action()
             await self.page.wait_for_function(RERUN_DONE_JS, arg=before, timeout=RERUN_TIMEOUT_MS, polling=10)
         except Exception as exc:  # a timeout or a lost page: counted, reported, the session goes on
-            self.result.errors.append(f"session {self.index}: {label}: {type(exc).__name__}: {exc}")
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            state = await self.describe()
+            self.result.errors.append(
+                f"session {self.index}: {label}: {type(exc).__name__}: {first_line} [{state}]"
+            )
             return
         self.result.latencies.append(time.perf_counter() - start)
         await self.check_page(label)
+        # The change touched one widget; every other sidebar widget must show what it showed before.
+        after = await self.page.evaluate(SIDEBAR_JS)
+        for other, shown in sidebar.items():
+            if other != key and shown.strip() and after.get(other) != shown:  # (blank: still mounting)
+                self.result.errors.append(
+                    f"session {self.index}: {label} also changed widget {other!r}: "
+                    f"{shown!r} -> {after.get(other)!r}"
+                )
 
     async def press(self, key: str, keyboard_key: str) -> None:
         thumb = self.widget(key).locator("input[type='range'], [role='slider']").first
-        await self.rerun_after(lambda: thumb.press(keyboard_key), f"{key} {keyboard_key}")
+        await self.rerun_after(lambda: thumb.press(keyboard_key), f"{key} {keyboard_key}", key)
 
     async def type_number(self, key: str, value: object) -> None:
         box = self.widget(key).locator("input").first
@@ -258,13 +307,13 @@ class Session:
             await box.fill(str(value))
             await box.press("Enter")
 
-        await self.rerun_after(action, f"{key} = {value}")
+        await self.rerun_after(action, f"{key} = {value}", key)
 
     async def click_toggle(self, key: str) -> None:
         # Space on the focused switch, not a mouse click: a click can land beside a toggle that the
         # previous rerun is still moving (layout shifts while charts re-render on a loaded machine).
         switch = self.widget(key).locator("input[role='switch'], input[type='checkbox']").first
-        await self.rerun_after(lambda: switch.press("Space"), f"toggle {key}")
+        await self.rerun_after(lambda: switch.press("Space"), f"toggle {key}", key)
 
     async def number_shown(self, key: str) -> str:
         return await self.widget(key).locator("input").first.input_value()
@@ -317,6 +366,13 @@ async def run_session(browser, url: str, index: int, changes: int) -> SessionRes
             else:
                 await session.type_number(key, value)
                 expected[key] = value
+            if await page.get_by_test_id("stVegaLiteChart").count() == 0:
+                # The experiment is gone from the page (e.g. an emptied optimizer choice): one error,
+                # and this session stops rather than timing out on widgets that are no longer drawn.
+                state = await session.describe()
+                session.result.errors.append(f"session {index}: the page lost its charts [{state}]")
+                expected.clear()
+                break
         for key, value in expected.items():  # this session shows what it set, not another session's
             shown = await session.number_shown(key)
             if float(shown) != float(value):
@@ -415,6 +471,7 @@ async def main_async(args) -> int:
             server_cpu = server.cpu_seconds() - cpu_before
         finally:
             server.stop()
+            server_log = server.log_path.read_text(errors="replace") if server.log_path.exists() else ""
         if load["timed_out"]:
             print(f"   timed out after {load['wall_s']:.0f} s")
             errors, lat = [f"the load phase exceeded its {budget_s:.0f} s budget"], []
@@ -435,8 +492,13 @@ async def main_async(args) -> int:
                 f"max {max(lat, default=float('nan')) * 1000:.0f} ms"
             )
         print(f"   errors: {len(errors)}")
-        for error in errors[:10]:
-            print(f"     - {error[:300]}")
+        for error in errors[:15]:
+            print(f"     - {error[:400]}")
+        if len(errors) > 15:
+            print(f"     ... and {len(errors) - 15} more")
+        logged = [line for line in server_log.splitlines() if "Error" in line or "Traceback" in line]
+        if logged:
+            print(f"   server log: {len(logged)} error line(s), e.g. {logged[0][:200]}")
         print(f"   server peak RSS: {sampled:.0f} MB sampled (VmHWM {hwm:.0f} MB)")
         print(f"   {'PASS' if not errors else 'FAIL'}: error count {len(errors)} (target 0)")
 
