@@ -9,9 +9,9 @@
    driven concurrently by asyncio Playwright. Each session opens the app, waits for its four charts, then
    makes its widget changes one after another (alpha and noise sliders and the log-scale toggle by
    keyboard, epochs / seed / start w typed), waiting for each rerun to finish, as Streamlit's own browser
-   tests do, on `[data-testid='stApp'][data-test-script-state='notRunning']` (a MutationObserver counts the
-   finished reruns, so a fast rerun is not missed). Latency = widget change to rerun finished, seen by
-   the browser. An error is a rerun that times out, an exception element on the page, a browser console
+   tests do, on `[data-testid='stApp'][data-test-script-state='notRunning']`, after the server's
+   `script_finished` message for it has arrived on the page's websocket (so a fast rerun is not
+   missed). Latency = widget change to rerun finished, seen by the browser. An error is a rerun that times out, an exception element on the page, a browser console
    error, a page that loses its charts, a change that also alters another sidebar widget, or a session
    that ends up showing another value than the one it set (isolation under load). Screenshots of the
    failures go to artifacts/load/.
@@ -61,18 +61,6 @@ RERUN_TIMEOUT_MS = 120_000
 LARGE = {"samples": 1_000_000, "epochs": 100_000}
 
 IDLE_SELECTOR = "[data-testid='stApp'][data-test-script-state='notRunning']"
-RERUN_COUNTER_JS = """
-window.__stReruns = 0;
-new MutationObserver((mutations) => {
-  for (const m of mutations) {
-    if (m.target.getAttribute('data-test-script-state') === 'notRunning' && m.oldValue !== 'notRunning') {
-      window.__stReruns += 1;
-    }
-  }
-}).observe(document, {
-  subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state'],
-});
-"""
 # What every sidebar widget shows (its text and its inputs' values), by widget key.
 SIDEBAR_JS = """() => Object.fromEntries([...document.querySelectorAll("[data-testid='stSidebar'] [class*='st-key-']")]
   .map((el) => [
@@ -80,11 +68,25 @@ SIDEBAR_JS = """() => Object.fromEntries([...document.querySelectorAll("[data-te
     el.innerText.replace(/\\s+/g, ' ').trim() + ' ' + [...el.querySelectorAll('input')]
       .map((i) => (i.type === 'checkbox' ? String(i.checked) : i.value)).join(','),
   ]))"""
-RERUN_DONE_JS = """(before) => {
-  const app = document.querySelector("[data-testid='stApp']");
-  return window.__stReruns > before && app !== null
-    && app.getAttribute('data-test-script-state') === 'notRunning';
-}"""
+
+
+def finished_run(payload) -> bool:
+    """Whether a websocket frame from the server ends a script run (one not cut short by a rerun).
+    Counted from the protocol, a fast rerun cannot be missed (a DOM attribute that React flips to
+    'running' and back within one batch never changes at all)."""
+    if not isinstance(payload, bytes | bytearray):
+        return False
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    message = ForwardMsg()
+    try:
+        message.ParseFromString(bytes(payload))
+    except Exception:
+        return False
+    return (
+        message.WhichOneof("type") == "script_finished"
+        and message.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
+    )
 
 
 # ------------------------------------------------------------------------------------------------ server
@@ -221,8 +223,14 @@ class Session:
         self.index = index
         self.result = SessionResult()
         self.failures = 0
+        self.finished_runs = 0
+        page.on("websocket", lambda socket: socket.on("framereceived", self._frame))
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.result.errors.append(f"session {index}: page error: {error}"))
+
+    def _frame(self, payload) -> None:
+        if finished_run(payload):
+            self.finished_runs += 1
 
     def _console(self, message) -> None:
         if message.type == "error":
@@ -250,7 +258,6 @@ class Session:
                   return {
                     connection: app && app.getAttribute('data-test-connection-state'),
                     script: app && app.getAttribute('data-test-script-state'),
-                    reruns: window.__stReruns,
                     charts: document.querySelectorAll("[data-testid='stVegaLiteChart']").length,
                     exceptions: document.querySelectorAll("[data-testid='stException']").length,
                     alerts: [...document.querySelectorAll("[data-testid='stAlert']")]
@@ -262,6 +269,7 @@ class Session:
             shots.mkdir(parents=True, exist_ok=True)
             self.failures += 1
             await self.page.screenshot(path=str(shots / f"session{self.index}-{self.failures}.png"))
+            state["runs finished"] = self.finished_runs
             return ", ".join(f"{k}={v}" for k, v in state.items())
         except Exception as exc:
             return f"page state unavailable: {type(exc).__name__}"
@@ -273,11 +281,16 @@ class Session:
 
     async def rerun_after(self, action, label: str, key: str = "") -> None:
         sidebar = await self.page.evaluate(SIDEBAR_JS)
-        before = await self.page.evaluate("window.__stReruns")
+        before = self.finished_runs
         start = time.perf_counter()
         try:
             await action()
-            await self.page.wait_for_function(RERUN_DONE_JS, arg=before, timeout=RERUN_TIMEOUT_MS, polling=10)
+            deadline = start + RERUN_TIMEOUT_MS / 1000
+            while self.finished_runs <= before:
+                if time.perf_counter() > deadline:
+                    raise TimeoutError(f"no rerun finished within {RERUN_TIMEOUT_MS / 1000:.0f} s")
+                await asyncio.sleep(0.005)
+            await self.page.wait_for_selector(IDLE_SELECTOR, state="attached", timeout=RERUN_TIMEOUT_MS)
         except Exception as exc:  # a timeout or a lost page: counted, reported, the session goes on
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             state = await self.describe()
@@ -351,7 +364,6 @@ def change_plan(index: int, count: int) -> list[tuple[str, str, object]]:
 
 async def run_session(browser, url: str, index: int, changes: int) -> SessionResult:
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    await context.add_init_script(RERUN_COUNTER_JS)
     page = await context.new_page()
     page.set_default_timeout(RERUN_TIMEOUT_MS)
     session = Session(page, index)
@@ -414,7 +426,6 @@ async def load_phase(browser, server: Server, sessions: int, changes: int, budge
 
 async def large_phase(browser, server: Server) -> dict:
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    await context.add_init_script(RERUN_COUNTER_JS)
     page = await context.new_page()
     page.set_default_timeout(180_000)
     session = Session(page, 0)

@@ -5,9 +5,9 @@ download if one is installed. Without Playwright or a browser every test here is
 reason, unless `REQUIRE_BROWSER=1` (CI), which turns that into a failure.
 
 Each rerun is awaited the way Streamlit's own browser tests do it, on
-`[data-testid='stApp'][data-test-script-state='notRunning']`, made race-free by a counter that an
-init script bumps every time the script state *becomes* `notRunning` (a MutationObserver): after a
-widget change we wait until that counter has moved and the state is `notRunning` again.
+`[data-testid='stApp'][data-test-script-state='notRunning']`, made race-free by counting the server's
+`script_finished` messages on the page's websocket: after a widget change we wait until one more run has
+finished and the page is `notRunning` again.
 """
 
 from __future__ import annotations
@@ -47,24 +47,24 @@ RERUN_TIMEOUT_MS = 60_000
 APP_SELECTOR = "[data-testid='stApp']"
 IDLE_SELECTOR = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
-# Counts the transitions of the app's script state into 'notRunning' (one per finished rerun).
-RERUN_COUNTER_JS = """
-window.__stReruns = 0;
-new MutationObserver((mutations) => {
-  for (const m of mutations) {
-    if (m.target.getAttribute('data-test-script-state') === 'notRunning' && m.oldValue !== 'notRunning') {
-      window.__stReruns += 1;
-    }
-  }
-}).observe(document, {
-  subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state'],
-});
-"""
-RERUN_DONE_JS = """(before) => {
-  const app = document.querySelector("[data-testid='stApp']");
-  return window.__stReruns > before && app !== null
-    && app.getAttribute('data-test-script-state') === 'notRunning';
-}"""
+
+def finished_run(payload: bytes | str) -> bool:
+    """Whether a websocket frame from the server is the end of a script run (not one cut short by a
+    newer rerun). Counted from the protocol, a fast rerun cannot be missed the way a DOM attribute
+    that React flips twice in one batch can."""
+    if not isinstance(payload, bytes | bytearray):
+        return False
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    message = ForwardMsg()
+    try:
+        message.ParseFromString(bytes(payload))
+    except Exception:  # not a ForwardMsg: not ours to count
+        return False
+    return (
+        message.WhichOneof("type") == "script_finished"
+        and message.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
+    )
 
 
 def free_loopback_port() -> int:
@@ -233,6 +233,7 @@ class AppPage:
     page: object
     server: StreamlitServer
     console_errors: list[str] = field(default_factory=list)
+    finished_runs: int = 0
 
     def open(self, params: dict[str, object] | None = None) -> AppPage:
         """Load the app (with these URL query parameters) and wait for the first run to finish."""
@@ -255,17 +256,23 @@ class AppPage:
         return self
 
     def reruns(self) -> int:
-        return int(self.page.evaluate("window.__stReruns"))
+        """Script runs the server has finished for this page so far."""
+        return self.finished_runs
 
     def wait_idle(self) -> None:
         self.page.wait_for_selector(IDLE_SELECTOR, state="attached", timeout=RERUN_TIMEOUT_MS)
 
     def rerun_after(self, action: Callable[[], object]) -> float:
         """Do `action` (a widget change) and wait until the rerun it starts has finished; seconds taken."""
-        before = self.reruns()
+        before = self.finished_runs
         start = time.perf_counter()
         action()
-        self.page.wait_for_function(RERUN_DONE_JS, arg=before, timeout=RERUN_TIMEOUT_MS, polling=20)
+        deadline = start + RERUN_TIMEOUT_MS / 1000
+        while self.finished_runs <= before:
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"no rerun finished within {RERUN_TIMEOUT_MS / 1000:.0f} s")
+            self.page.wait_for_timeout(10)  # lets Playwright deliver the websocket events
+        self.wait_idle()
         return time.perf_counter() - start
 
     # widgets, found by the `st-key-<key>` class Streamlit gives each keyed widget's container
@@ -344,10 +351,15 @@ class AppPage:
 
 def _new_app_page(browser, server: StreamlitServer, viewport: dict[str, int]):
     context = browser.new_context(viewport=viewport, accept_downloads=True)
-    context.add_init_script(RERUN_COUNTER_JS)
     page = context.new_page()
     page.set_default_timeout(RERUN_TIMEOUT_MS)
     app = AppPage(page, server)
+
+    def on_frame(payload) -> None:
+        if finished_run(payload):
+            app.finished_runs += 1
+
+    page.on("websocket", lambda socket: socket.on("framereceived", on_frame))
 
     def on_console(message) -> None:
         if message.type == "error":
