@@ -92,6 +92,13 @@ def apply_settings(settings: Settings) -> None:
     changed = dict(settings.hyper)
     for key, spec in HYPER_KEYS.items():
         st.session_state[key] = changed.get(key, spec.default)
+    remember_optimizers()
+
+
+def remember_optimizers() -> None:
+    """Keep the optimizer choice outside the widget: a multiselect whose code is still loading in the
+    browser reports no value, and that must not read as "the user removed every optimizer"."""
+    st.session_state["optimizers_chosen"] = list(st.session_state["optimizers"])
 
 
 def initialise_state() -> None:
@@ -170,11 +177,14 @@ def data_controls(sb) -> bytes | None:
 def descent_controls(sb):
     """Optimizers, batch size, alpha, epochs, start and stopping; returns the slot beside alpha."""
     sb.header("Descent")
+    if not st.session_state.get("optimizers") and st.session_state.get("optimizers_chosen"):
+        st.session_state["optimizers"] = list(st.session_state["optimizers_chosen"])
     sb.multiselect(
         "Optimizers (compare several)",
         list(OPTIMIZERS),
         key="optimizers",
         format_func=lambda name: OPTIMIZERS[name].display_name,
+        on_change=remember_optimizers,
     )
     sb.select_slider(
         "Batch size",

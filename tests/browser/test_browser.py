@@ -334,12 +334,6 @@ def test_two_browser_sessions_do_not_share_state(app_page, new_app_page):
     assert first.query().get("epochs") is None and second.query().get("seed") is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug (Streamlit's lazy widget loading, seen by the app): a widget changed while the optimizer "
-    "multiselect's code is still loading empties the optimizer choice; the next rerun shows 'Choose at "
-    "least one optimizer' and no charts (what benchmarks/load.py hits under load)",
-)
 def test_an_early_change_keeps_the_optimizer_choice(app_page):
     """A slow device or connection: the Multiselect component's script arrives 4 s late, and the user
     moves the alpha slider as soon as the charts are drawn. Nothing but alpha may change."""
