@@ -92,13 +92,20 @@ def apply_settings(settings: Settings) -> None:
     changed = dict(settings.hyper)
     for key, spec in HYPER_KEYS.items():
         st.session_state[key] = changed.get(key, spec.default)
-    remember_optimizers()
+    st.session_state["optimizers_chosen"] = list(settings.optimizers)
 
 
-def remember_optimizers() -> None:
-    """Keep the optimizer choice outside the widget: a multiselect whose code is still loading in the
-    browser reports no value, and that must not read as "the user removed every optimizer"."""
-    st.session_state["optimizers_chosen"] = list(st.session_state["optimizers"])
+def keep_an_optimizer() -> None:
+    """on_change of the optimizer choice: remember a non-empty choice; an empty one goes back to the last
+    choice. Empty arrives when the user removes every chip, and also (with no user action) when another
+    widget changes while the multiselect's code is still loading in the browser."""
+    if st.session_state["optimizers"]:
+        st.session_state["optimizers_chosen"] = list(st.session_state["optimizers"])
+    else:
+        st.session_state["optimizers"] = list(
+            st.session_state.get("optimizers_chosen") or DEFAULTS.optimizers
+        )
+        st.session_state["optimizer_kept"] = True
 
 
 def initialise_state() -> None:
@@ -177,14 +184,14 @@ def data_controls(sb) -> bytes | None:
 def descent_controls(sb):
     """Optimizers, batch size, alpha, epochs, start and stopping; returns the slot beside alpha."""
     sb.header("Descent")
-    if not st.session_state.get("optimizers") and st.session_state.get("optimizers_chosen"):
-        st.session_state["optimizers"] = list(st.session_state["optimizers_chosen"])
+    if not st.session_state.get("optimizers"):  # emptied without a change event: same rule
+        keep_an_optimizer()
     sb.multiselect(
         "Optimizers (compare several)",
         list(OPTIMIZERS),
         key="optimizers",
         format_func=lambda name: OPTIMIZERS[name].display_name,
-        on_change=remember_optimizers,
+        on_change=keep_an_optimizer,
     )
     sb.select_slider(
         "Batch size",
@@ -514,6 +521,8 @@ def main() -> None:
         st.warning(f"Link ignored a value: {literal_markdown(notice)}", icon="🔗")
     csv_bytes = data_controls(st.sidebar)
     alpha_slot = descent_controls(st.sidebar)
+    if st.session_state.pop("optimizer_kept", False):
+        st.toast("At least one optimizer is needed, so the last choice is kept.", icon="ℹ️")
     settings = current_settings()
     st.query_params.from_dict(to_query(settings))
     if not settings.optimizers:
