@@ -94,6 +94,9 @@ HYPER_KEYS = {
 }  # widget and URL keys of the hyperparameters, e.g. "adam_beta1"
 
 
+SNAPPED = ("alpha", "samples", "tol")  # log-scale sliders: a URL value between two choices snaps
+
+
 def _parse_one(key: str, raw: str):
     """Turn one URL value into a setting the controls can show, or raise ValueError saying why not."""
     text = raw.strip()
@@ -123,7 +126,7 @@ def _parse_one(key: str, raw: str):
             return False
         raise ValueError(f"{key} must be true or false; got {_quote(raw)}")
     number = _number(key, text)
-    if key in ("alpha", "samples", "tol"):
+    if key in SNAPPED:
         choices = {"alpha": ALPHA_CHOICES, "samples": SAMPLE_CHOICES, "tol": TOL_CHOICES}[key]
         low, high = min(choices), max(choices)
         if number <= 0 or not low * 0.999 <= number <= high * 1.001:
@@ -174,6 +177,11 @@ def parse_query(params: dict[str, str]) -> tuple[Settings, list[str]]:
             default = HYPER_KEYS[key].default if key in HYPER_KEYS else getattr(DEFAULTS, key)
             notices.append(f"{exc}: using the default {default!r} instead.")
             continue
+        if key in SNAPPED and not math.isclose(value, float(params[key]), rel_tol=1e-3):
+            notices.append(
+                f"{key} {_quote(str(params[key]))} is not one of the slider's values: "
+                f"using the nearest one, {value:g}."
+            )
         if key in HYPER_KEYS:
             if value != HYPER_KEYS[key].default:
                 hyper.append((key, value))

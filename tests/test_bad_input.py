@@ -177,7 +177,6 @@ def test_several_bad_url_values_give_one_notice_each():
         ("epochs", "1", 1),
         ("epochs", "100000", 100_000),
         ("samples", "10", 10),
-        ("samples", "150", 200),  # nearest value the log-scale slider offers
         ("noise", "0", 0.0),
         ("seed", "0", 0),
         ("seed", "4294967295", 2**32 - 1),
@@ -192,6 +191,15 @@ def test_url_values_at_the_edges_are_accepted(key, raw, value):
     assert_no_traceback(at)
     assert notices(at) == []
     assert at.session_state[key] == value
+
+
+def test_a_url_value_between_slider_choices_snaps_with_a_notice():
+    at = run_app({"samples": "150", "epochs": "50"})
+    assert_no_traceback(at)
+    assert at.session_state["samples"] == 200 and at.session_state["epochs"] == 50
+    assert notices(at) == [
+        "Link ignored a value: samples '150' is not one of the slider's values: using the nearest one, 200."
+    ]
 
 
 def test_largest_settings_from_the_url_run_without_an_exception():
