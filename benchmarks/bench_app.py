@@ -24,7 +24,6 @@ import logging
 import os
 import platform
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,17 +38,12 @@ import pyarrow as pa
 import streamlit as st_module
 from streamlit.testing.v1 import AppTest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+from devtools.browser import CHROMIUM_ARGS, free_loopback_port
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 APP = REPO_ROOT / "streamlit_app.py"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TARGET_RERUN_S, TARGET_RATIO, TARGET_BIG_RERUN_S, TARGET_ROWS = 0.100, 3.0, 1.0, 5000
 TIMEOUT_S = 120
 COLD_TIMEOUT_S = 60
@@ -237,12 +231,6 @@ def bench_rows(big: AppTest | None) -> None:
 
 
 # ------------------------------------------------------------------------------------------ 4. cold start
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def stop(process: subprocess.Popen) -> None:
     """Stop the server this script started (its own process group), by its id."""
     if process.poll() is not None:
@@ -259,7 +247,7 @@ def stop(process: subprocess.Popen) -> None:
 
 def cold_start_once(browser, PlaywrightTimeout) -> tuple[float, float]:
     """Seconds from `streamlit run` to /_stcore/health answering, and to the first chart visible."""
-    port = free_port()
+    port = free_loopback_port()
     command = [
         sys.executable,
         "-m",

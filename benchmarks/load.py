@@ -34,7 +34,6 @@ import platform
 import random
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,15 +46,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+from devtools.browser import CHROMIUM_ARGS, free_loopback_port
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PEAK_RSS_LIMIT_MB = 500.0
 RERUN_TIMEOUT_MS = 120_000
 LARGE = {"samples": 1_000_000, "epochs": 100_000}
@@ -96,9 +90,7 @@ class Server:
     """`streamlit run` in its own process group on a free loopback port, with an RSS sampler."""
 
     def __init__(self, log_dir: Path, name: str) -> None:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
+        self.port = free_loopback_port()
         self.log_path = log_dir / f"{name}.log"
         command = [
             sys.executable,

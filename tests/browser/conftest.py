@@ -16,7 +16,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,18 +28,12 @@ from urllib.parse import urlencode
 
 import pytest
 
+from devtools.browser import CHROMIUM_ARGS, free_loopback_port
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
 APP = "streamlit_app.py"
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SERVER_START_TIMEOUT_S = 60.0
 RERUN_TIMEOUT_MS = 60_000
 
@@ -65,12 +58,6 @@ def finished_run(payload: bytes | str) -> bool:
         message.WhichOneof("type") == "script_finished"
         and message.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
     )
-
-
-def free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def server_command(port: int) -> list[str]:

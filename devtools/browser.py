@@ -1,0 +1,23 @@
+"""Headless Chromium and a loopback port, as the browser tests and benchmarks use them."""
+
+from __future__ import annotations
+
+import socket
+
+# As root on a machine with no outside network: no sandbox, no GPU, and none of Chromium's background
+# connections (they would be refused, many at a time).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def free_loopback_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
