@@ -39,7 +39,7 @@ import streamlit as st_module
 from streamlit.testing.v1 import AppTest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
-from devtools.browser import CHROMIUM_ARGS, free_loopback_port
+from devtools.browser import CHROMIUM_ARGS, free_loopback_port, streamlit_command
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 APP = REPO_ROOT / "streamlit_app.py"
@@ -248,23 +248,7 @@ def stop(process: subprocess.Popen) -> None:
 def cold_start_once(browser, PlaywrightTimeout) -> tuple[float, float]:
     """Seconds from `streamlit run` to /_stcore/health answering, and to the first chart visible."""
     port = free_loopback_port()
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(APP),
-        "--server.headless",
-        "true",
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--server.fileWatcherType",
-        "none",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
+    command = streamlit_command(port, str(APP))
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     start = time.perf_counter()
     process = subprocess.Popen(

@@ -47,7 +47,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
-from devtools.browser import CHROMIUM_ARGS, free_loopback_port
+from devtools.browser import CHROMIUM_ARGS, free_loopback_port, streamlit_command
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PEAK_RSS_LIMIT_MB = 500.0
@@ -92,23 +92,7 @@ class Server:
     def __init__(self, log_dir: Path, name: str) -> None:
         self.port = free_loopback_port()
         self.log_path = log_dir / f"{name}.log"
-        command = [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(self.port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ]
+        command = streamlit_command(self.port)
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 command,

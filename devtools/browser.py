@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 
 # As root on a machine with no outside network: no sandbox, no GPU, and none of Chromium's background
 # connections (they would be refused, many at a time).
@@ -21,3 +22,24 @@ def free_loopback_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def streamlit_command(port: int, app: str = "streamlit_app.py") -> list[str]:
+    """`streamlit run` for tests and benchmarks: headless, loopback only, no usage stats, no file watcher."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        app,
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]

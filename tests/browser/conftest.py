@@ -17,7 +17,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -28,7 +27,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from devtools.browser import CHROMIUM_ARGS, free_loopback_port
+from devtools.browser import CHROMIUM_ARGS, free_loopback_port, streamlit_command
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
@@ -58,26 +57,6 @@ def finished_run(payload: bytes | str) -> bool:
         message.WhichOneof("type") == "script_finished"
         and message.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
     )
-
-
-def server_command(port: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        APP,
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
 
 
 @dataclass
@@ -123,7 +102,7 @@ def start_server(log_path: Path, env: dict[str, str] | None = None) -> Streamlit
     port = free_loopback_port()
     log_file = log_path.open("wb")
     process = subprocess.Popen(
-        server_command(port),
+        streamlit_command(port, APP),
         cwd=REPO_ROOT,
         stdout=log_file,
         stderr=subprocess.STDOUT,
