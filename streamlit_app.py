@@ -1,4 +1,4 @@
-"""Gradient Descent Lab: the dashboard. Layout only; every number comes from the gdcore package."""
+"""Gradient Descent Lab: the dashboard. Widgets, cached calls and layout; every number comes from gdcore."""
 
 from __future__ import annotations
 
@@ -7,16 +7,14 @@ import hashlib
 import secrets
 from urllib.parse import urlencode
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 import gdcore
-from gdcore import charts, experiment
-from gdcore.explain import contraction_text, describe_status, literal_markdown, math_panel_numbers
-from gdcore.landscape import loss_grid, window
-from gdcore.optimizers import OPTIMIZERS
-from gdcore.settings import (
+from gdcore.dashboard import charts, experiment
+from gdcore.dashboard.experiment import CsvSelection, DataSource
+from gdcore.dashboard.explain import contraction_text, describe_status, literal_markdown, math_panel_numbers
+from gdcore.dashboard.settings import (
     ALPHA_CHOICES,
     BATCH_CHOICES,
     DEFAULTS,
@@ -30,6 +28,7 @@ from gdcore.settings import (
     parse_query,
     to_query,
 )
+from gdcore.optimizers import OPTIMIZERS
 
 st.set_page_config(page_title="Gradient Descent Lab", page_icon="📉", layout="wide")
 
@@ -44,18 +43,13 @@ SOURCE_LABELS = {
 # cache_resource (not cache_data): results are immutable and can be large; sharing them skips a
 # pickle copy on every rerun, which is what keeps a rerun at 1,000,000 samples fast.
 @st.cache_resource(max_entries=4, show_spinner=False)
-def load_source(source: str, data_args: tuple, _csv_bytes: bytes | None = None) -> gdcore.Dataset:
-    if source == "synthetic":
-        return experiment.synthetic(*data_args)
-    if source == "diabetes":
-        return gdcore.load_dataset("diabetes")
-    _digest, target, features, drop = data_args
-    return gdcore.read_csv(_csv_bytes, target=target, features=list(features), drop_nonfinite=drop)
+def load_source(source: DataSource, _csv_bytes: bytes | None = None) -> gdcore.Dataset:
+    return experiment.load_source(source, _csv_bytes)
 
 
 @st.cache_resource(max_entries=6, show_spinner=False)
-def prepare(source, data_args, standardized, test_fraction, split_seed, _csv_bytes=None):
-    dataset = load_source(source, data_args, _csv_bytes)
+def prepare(source: DataSource, standardized, test_fraction, split_seed, _csv_bytes=None):
+    dataset = load_source(source, _csv_bytes)
     return experiment.prepare(
         dataset, standardized=standardized, test_fraction=test_fraction, split_seed=split_seed
     )
@@ -197,7 +191,7 @@ def descent_controls(sb):
         "Batch size",
         options=BATCH_CHOICES,
         key="batch_size",
-        format_func=lambda v: "full batch" if v == 0 else f"{v:,}",
+        format_func=lambda v: "full batch" if v is None else f"{v:,}",
         help="Rows per update. An epoch is one pass over the data, reshuffled every epoch.",
     )
     sb.select_slider(
@@ -269,7 +263,7 @@ def headline(runs, prepared, settings: Settings) -> None:
             delta_arrow="off",
         )
     else:
-        off = float(np.max(np.abs(main_run.best_weights - fit.weights)))
+        off = experiment.largest_weight_error(main_run, fit)
         cols[2].metric(
             f"Weights: largest |w − w*| of {main_run.n_features}",
             f"{off:,.3g}",
@@ -321,7 +315,6 @@ def charts_section(prepared, runs) -> None:
 
 
 def landscape(prepared, runs, names) -> None:
-    quadratic = prepared.quadratic
     i, j = 0, len(names) - 1
     if len(names) > 2:
         for key in ("landscape_u", "landscape_v"):  # fewer features than before: drop a stale axis
@@ -345,13 +338,8 @@ def landscape(prepared, runs, names) -> None:
         if i == j:
             st.warning("Choose two different parameters for the landscape's axes.")
             return
-    paths = experiment.landscape_paths(prepared, runs, i, j)
-    optimum = quadratic.theta_star[[i, j]]
-    start = next(iter(paths.values()))[0, 1:3]
-    span = 4.0 * max(float(np.abs(start - optimum).max()), 1e-6 + 1e-3 * float(np.abs(optimum).max()))
-    points = np.vstack([optimum, *(p[:, 1:3] for p in paths.values())])
-    grid = loss_grid(quadratic, window(points, max_span=span), i, j)
-    cells, path_table, marks = charts.landscape_tables(grid, paths, optimum, 800)
+    view = experiment.landscape_view(prepared, runs, i, j)
+    cells, path_table, marks = charts.landscape_tables(view.grid, view.paths, view.optimum, 800)
     title = f"Loss landscape J({names[i]}, {names[j]}) and the path taken"
     show_chart(charts.landscape_chart(cells, path_table, marks, names[i], names[j], title))
     if len(names) > 2:
@@ -460,12 +448,7 @@ def export_section(prepared, runs, settings: Settings) -> None:
     )
     if settings.source == "synthetic" and settings.test_fraction == 0 and not settings.standardize:
         st.markdown("**Reproduce in Python** (prints the same best-epoch line)")
-        plan = settings.run_plan()
-        descend_kwargs = {"alpha": plan.alpha, **plan.descend_kwargs(settings.optimizers[0])}
-        defaults = {"optimizer": "gd", "shuffle_seed": 0, "tol": None, "batch_size": None}
-        descend_kwargs = {k: v for k, v in descend_kwargs.items() if defaults.get(k, object()) != v}
-        data_kwargs = {k: v for k, v in settings.data_kwargs().items() if v != 0 or k != "bias"}
-        st.code(gdcore.reproduce_code(data_kwargs, descend_kwargs), language="python")
+        st.code(gdcore.reproduce_code(settings.synthetic(), settings.run_plan().first), language="python")
     st.markdown("**Share this experiment**")
     base = st.context.url or "http://localhost:8501/"
     query = urlencode(to_query(settings))
@@ -474,8 +457,8 @@ def export_section(prepared, runs, settings: Settings) -> None:
         st.caption("An uploaded file is not part of the link: whoever opens it uploads the file again.")
 
 
-def csv_choices(csv_bytes: bytes) -> tuple | None:
-    """Preview the upload and let the user pick target and features; returns the CSV's data_args."""
+def csv_choices(csv_bytes: bytes) -> CsvSelection | None:
+    """Preview the upload and let the user pick target and features; None until a feature is chosen."""
     digest = hashlib.sha256(csv_bytes).hexdigest()
     preview = preview_csv(digest, csv_bytes)
     if st.session_state.get("csv_digest") != digest:
@@ -507,7 +490,7 @@ def csv_choices(csv_bytes: bytes) -> tuple | None:
     if not features:
         st.info("Choose at least one feature column to fit.")
         return None
-    return (digest, target, tuple(features), drop)
+    return CsvSelection(digest, target, tuple(features), drop)
 
 
 def main() -> None:
@@ -537,20 +520,14 @@ def main() -> None:
                     icon="📄",
                 )
                 st.stop()
-            data_args = csv_choices(csv_bytes)
-            if data_args is None:
+            source = csv_choices(csv_bytes)
+            if source is None:
                 st.stop()
         elif settings.source == "synthetic":
-            data_args = tuple(settings.data_kwargs().values())  # experiment.synthetic's order
+            source = settings.synthetic()
         else:
-            data_args = ()
-        prepared_key = (
-            settings.source,
-            data_args,
-            settings.standardize,
-            settings.test_fraction,
-            settings.seed,
-        )
+            source = settings.source
+        prepared_key = (source, settings.standardize, settings.test_fraction, settings.seed)
         with st.spinner("Running gradient descent…"):
             prepared = prepare(*prepared_key, csv_bytes)
             runs = run(prepared_key, settings.run_plan(), csv_bytes)

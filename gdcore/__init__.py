@@ -1,4 +1,7 @@
-"""Gradient Descent Lab's engine: data, losses and gradients, optimizers, runs, theory, chart tables.
+"""Gradient Descent Lab's library: data, losses and gradients, optimizers, runs, theory, exports.
+
+The numerical core needs numpy, scikit-learn and pandas only. What the dashboard adds on top (settings,
+experiments, status texts, Altair charts) lives in `gdcore.dashboard`, which the core never imports.
 
 >>> import gdcore
 >>> data = gdcore.make_data()                  # the blog's make_regression data
@@ -8,14 +11,15 @@
 """
 
 from gdcore.csv_input import MAX_UPLOAD_MB, CsvError, CsvPreview, inspect_csv, read_csv
-from gdcore.data import Dataset, make_data
+from gdcore.data import Dataset, SyntheticSpec, make_data
 from gdcore.datasets import DATASET_NAMES, load_dataset, train_test_indices, train_test_split
-from gdcore.engine import descend
+from gdcore.engine import descend, run
 from gdcore.export import reproduce_code, trajectory_csv
 from gdcore.model import Quadratic, gradient, mse
 from gdcore.optimizers import OPTIMIZERS, Hyperparameter, Optimizer, get_optimizer
 from gdcore.reference import blog_shape_pitfall, reference_descend
 from gdcore.scaling import Scaler, standardize
+from gdcore.spec import RunSpec
 from gdcore.stepping import step_path
 from gdcore.sweep import SweepResult, alpha_grid, measured_contraction, sweep
 from gdcore.theory import Fit, Theory, analyze, analyze_quadratic, least_squares
@@ -32,8 +36,10 @@ __all__ = [
     "Hyperparameter",
     "Optimizer",
     "Quadratic",
+    "RunSpec",
     "Scaler",
     "SweepResult",
+    "SyntheticSpec",
     "Theory",
     "Trajectory",
     "alpha_grid",
@@ -52,6 +58,7 @@ __all__ = [
     "read_csv",
     "reference_descend",
     "reproduce_code",
+    "run",
     "standardize",
     "step_path",
     "sweep",

@@ -7,12 +7,14 @@ import json
 import sys
 from pathlib import Path
 
-from gdcore.data import make_data
-from gdcore.engine import descend
+from gdcore.data import SyntheticSpec
 from gdcore.export import trajectory_csv
 from gdcore.model import Quadratic
+from gdcore.spec import RunSpec
+from gdcore.stepping import execute
 from gdcore.theory import analyze_quadratic, least_squares
 from gdcore.trajectory import format_weights
+from gdcore.validation import as_regression_arrays
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,21 +43,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def specs_from_args(args: argparse.Namespace) -> tuple[SyntheticSpec, RunSpec]:
+    """The data and the run the flags describe (ValueError for a bad value)."""
+    data = SyntheticSpec(n_samples=args.samples, n_features=args.features, noise=args.noise, seed=args.seed)
+    spec = RunSpec(alpha=args.alpha, epochs=args.epochs, w0=args.w0, b0=args.b0, tol=args.tol)
+    return data, spec
+
+
 def run(args: argparse.Namespace) -> dict:
     """The experiment the flags describe, as a plain dict of results."""
-    data = make_data(args.samples, args.features, args.noise, args.seed)
-    quadratic = Quadratic.from_data(data.X, data.y)
-    trajectory = descend(
-        data.X,
-        data.y,
-        alpha=args.alpha,
-        epochs=args.epochs,
-        w0=args.w0,
-        b0=args.b0,
-        tol=args.tol,
-        quadratic=quadratic,
-    )
-    fit = least_squares(data.X, data.y)
+    data_spec, spec = specs_from_args(args)
+    data = data_spec.make()
+    X, y = as_regression_arrays(data.X, data.y)
+    quadratic = Quadratic.from_data(X, y)
+    trajectory = execute(X, y, spec, quadratic)
+    fit = least_squares(X, y)
     theory = analyze_quadratic(quadratic)
     return {"data": data, "trajectory": trajectory, "fit": fit, "theory": theory}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from sklearn.datasets import make_regression
@@ -46,22 +46,22 @@ def make_data(
     n_features: int = 1,
     noise: float = 20.0,
     seed: int = 42,
-    bias: float = 0.0,
+    intercept: float = 0.0,
 ) -> Dataset:
-    """The blog's data: `sklearn.datasets.make_regression(..., coef=True, random_state=seed)`.
+    """The blog's data: `sklearn.datasets.make_regression(..., bias=intercept, coef=True, random_state=seed)`.
 
-    y = X @ coef + bias + noise * e, e ~ N(0, 1); the same seed always gives the same data.
+    y = X @ coef + intercept + noise * e, e ~ N(0, 1); the same seed always gives the same data.
     """
     n_samples = check("n_samples", n_samples)
     n_features = check("n_features", n_features)
     noise = check("noise", noise)
     seed = check("seed", seed)
-    bias = check("bias", bias)
+    intercept = check("intercept", intercept)
     X, y, coef = make_regression(
         n_samples=n_samples,
         n_features=n_features,
         noise=noise,
-        bias=bias,
+        bias=intercept,
         coef=True,
         random_state=seed,
     )
@@ -72,5 +72,24 @@ def make_data(
         feature_names=default_feature_names(n_features),
         name=f"make_regression(n_samples={n_samples}, n_features={n_features}, "
         f"noise={noise:g}, random_state={seed})",
-        intercept=bias,
+        intercept=intercept,
     )
+
+
+@dataclass(frozen=True)
+class SyntheticSpec:
+    """The synthetic data set, described once (hashable): `make_data`'s arguments, the blog's defaults."""
+
+    n_samples: int = 100
+    n_features: int = 1
+    noise: float = 20.0
+    seed: int = 42
+    intercept: float = 0.0
+
+    def make(self) -> Dataset:
+        return make_data(**asdict(self))
+
+    def changed(self) -> dict[str, object]:
+        """The arguments that differ from the blog's (what a reproduce snippet needs to say)."""
+        default = SyntheticSpec()
+        return {key: value for key, value in asdict(self).items() if getattr(default, key) != value}

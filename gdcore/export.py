@@ -7,17 +7,9 @@ import io
 
 import numpy as np
 
+from gdcore.data import SyntheticSpec
+from gdcore.spec import RunSpec
 from gdcore.trajectory import Trajectory
-
-
-def trajectory_columns(trajectory: Trajectory, feature_names=None) -> list[str]:
-    """Column names: epoch, loss, one per weight (w or w_<feature>), bias."""
-    d = trajectory.n_features
-    if feature_names is None or len(feature_names) != d:
-        weight_names = ["w"] if d == 1 else [f"w{i + 1}" for i in range(d)]
-    else:
-        weight_names = ["w"] if d == 1 else [f"w_{name}" for name in feature_names]
-    return ["epoch", "loss", *weight_names, "bias"]
 
 
 def trajectory_table(trajectory: Trajectory) -> np.ndarray:
@@ -30,19 +22,25 @@ def trajectory_csv(trajectory: Trajectory, feature_names=None) -> str:
     """The whole trajectory as CSV text, full float precision (repr), epochs as integers."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(trajectory_columns(trajectory, feature_names))
+    writer.writerow(trajectory.column_names(feature_names))
     for row in trajectory_table(trajectory):
         writer.writerow([int(row[0]), *(repr(float(v)) for v in row[1:])])
     return buffer.getvalue()
 
 
-def reproduce_code(data_kwargs: dict, descend_kwargs: dict) -> str:
-    """A short, runnable Python script that rebuilds the data and the run and prints the blog's line."""
-    data_args = ", ".join(f"{k}={v!r}" for k, v in data_kwargs.items())
-    run_args = ", ".join(f"{k}={v!r}" for k, v in descend_kwargs.items())
+def reproduce_code(data: SyntheticSpec, spec: RunSpec) -> str:
+    """A short, runnable Python script that rebuilds the data and the run and prints the blog's line.
+
+    Only settings that differ from the defaults are written, so the blog's own run reads as the blog does.
+    """
+    data_args = ", ".join(f"{k}={v!r}" for k, v in data.changed().items())
+    run_settings = spec.changed()
+    if spec.optimizer != "gd":
+        run_settings = {"optimizer": spec.optimizer} | run_settings
+    run_args = "".join(f", {k}={v!r}" for k, v in run_settings.items())
     return (
-        "import gdcore\n\n"
+        "import gdcore  # pip install gdcore from this project's repository (see its README)\n\n"
         f"data = gdcore.make_data({data_args})\n"
-        f"run = gdcore.descend(data.X, data.y, {run_args})\n"
+        f"run = gdcore.descend(data.X, data.y{run_args})\n"
         "print(run.summary_line())\n"
     )

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gdcore.validation import RealRange, _plain_scalar
+from gdcore.validation import RealRange, plain_scalar
 
 UNIT_INTERVAL = RealRange(low=0.0, high=1.0, high_open=True)  # [0, 1): a decay factor
 EPS_RANGE = RealRange(low=0.0, low_open=True, high=1.0)  # (0, 1]: a denominator guard
@@ -199,7 +199,7 @@ class Optimizer:
             )
         values = self.defaults()
         for name, value in hyperparameters.items():
-            values[name] = known[name].limits.check(f"{name} ({self.name})", _plain_scalar(value))
+            values[name] = known[name].limits.check(f"{name} ({self.name})", plain_scalar(value))
         return values
 
 

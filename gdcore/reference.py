@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from gdcore.spec import RunSpec
 from gdcore.trajectory import Trajectory, collect
 from gdcore.validation import as_regression_arrays, as_start_weights, check
 
@@ -35,7 +36,8 @@ def reference_descend(X, y, *, alpha=0.01, epochs=100, w0=1.0, b0=0.0) -> Trajec
         residual = y - (X @ w + b)
         losses.append(residual @ residual / n)
     loss, theta = np.array(losses), np.array(states)
-    return collect(float(loss[0]), theta[0], [(loss[1:], theta[1:])], None, {"alpha": alpha})
+    spec = RunSpec(alpha=alpha, epochs=epochs, w0=w0, b0=b0)
+    return collect(float(loss[0]), theta[0], [(loss[1:], theta[1:])], None, spec)
 
 
 def blog_shape_pitfall(X, y, w: float = 1.0, b: float = 0.0) -> dict:

@@ -7,9 +7,8 @@ Every gradient comes from sufficient statistics. For a batch B of n_B rows of A 
 which is the blog's -(2/n_B) A_B^T (y_B - A_B \theta) rearranged. So:
 
 * Full batch: H and q come from the `Quadratic` once; an epoch costs O(d^2), whatever N. The linear
-  optimizers (momentum, Nesterov; plain GD lives in `gdcore.engine`) are linear recurrences: in the
-  eigenbasis of H each error coordinate e_i and its velocity v_i evolve by a constant 2x2 matrix T_i, so
-  the whole run is evaluated from the matrix powers T_i^t, in chunks, without a Python loop.
+  optimizers (GD, momentum, Nesterov) are linear recurrences, evaluated in closed form by
+  `gdcore.closed_form`; the others loop once per epoch.
 * Mini-batches: an epoch is one pass over the data in an order reshuffled every epoch by
   `np.random.default_rng(shuffle_seed)`. The statistics of all batches of an epoch are computed at once
   (batched matrix products over the shuffled rows), so the Python loop only does the tiny updates; with
@@ -17,7 +16,8 @@ which is the blog's -(2/n_B) A_B^T (y_B - A_B \theta) rearranged. So:
   length-2 arrays.
 * The loss of each epoch is the full-data loss at the epoch's end state, from the `Quadratic`.
 
-Divergence, `tol` and the `Trajectory` are exactly those of plain GD (`gdcore.trajectory.collect`).
+`execute` is the one dispatcher over these paths; divergence, `tol` and the `Trajectory` are those of
+`gdcore.trajectory.collect` for every path.
 """
 
 from __future__ import annotations
@@ -29,58 +29,48 @@ from dataclasses import replace
 
 import numpy as np
 
-from gdcore.engine import _closed_form_gd
+from gdcore.closed_form import gd_chunks, linear_chunks, transition_matrices
 from gdcore.kernels import KERNELS_D1
 from gdcore.model import Quadratic
 from gdcore.optimizers import Optimizer, get_optimizer
-from gdcore.trajectory import Trajectory, collect
+from gdcore.spec import RunSpec
+from gdcore.trajectory import CHUNK_EPOCHS, QUIET, Trajectory, collect
 
-CHUNK_EPOCHS = 4096  # full batch: epochs evaluated per chunk (bounds memory, lets tol/divergence stop early)
 CHUNK_STEPS = 1 << 16  # mini-batch: about this many steps per chunk of epochs
 GROUP_FLOATS = 1 << 22  # mini-batch: bound on the floats gathered at once for batch statistics
 MAX_STEP_ROWS = 20_000  # recorded steps are thinned evenly to at most this many rows (plus start and end)
-_QUIET = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}  # a diverging run is data, not a warning
 
 
-def run_optimizer(
-    X: np.ndarray,
-    y: np.ndarray,
-    *,
-    quadratic: Quadratic,
-    theta0: np.ndarray,
-    start_loss: float,
-    alpha: float,
-    epochs: int,
-    tol: float | None,
-    optimizer: str,
-    batch_size: int | None,
-    shuffle_seed: int,
-    record_steps: bool,
-    settings: dict,
-    hyperparameters: dict,
+def execute(
+    X: np.ndarray, y: np.ndarray, spec: RunSpec, quadratic: Quadratic, record_steps: bool = False
 ) -> Trajectory:
-    """Run `optimizer` from theta0 = (w0, b0) for `epochs` passes over validated data X (N, d), y (N,).
+    """Run `spec` on data already validated (X (N, d), y (N,) float64, `quadratic` their statistics).
 
-    Called by `gdcore.descend`, which validates the data and the common settings; the optimizer's name
-    and hyperparameters are validated here (ValueError). `batch_size` None or >= N is full batch.
-    With `record_steps`, a mini-batch run also keeps the parameters after each step in
-    `Trajectory.steps` (start first, thinned evenly to about MAX_STEP_ROWS rows); full-batch runs leave it
-    None, since their steps are the epochs (see `step_path`).
+    `gdcore.run` and `gdcore.descend` validate and call this; internal callers holding checked data
+    (the sweep, the dashboard) call it directly. ValueError if the start is infinite on this data or
+    w0 has the wrong length. With `record_steps`, a mini-batch run also keeps the parameters after each
+    step in `Trajectory.steps` (start first, thinned evenly to about MAX_STEP_ROWS rows); full-batch runs
+    leave it None, since their steps are the epochs (see `step_path`).
     """
-    entry = get_optimizer(optimizer)
-    hyper = entry.validate(hyperparameters)
-    settings = {**settings, **hyper}
-    if batch_size is None or batch_size >= X.shape[0]:
-        chunks = _full_batch_chunks(quadratic, theta0, entry, alpha, hyper, epochs)
-        return collect(start_loss, theta0, chunks, tol, settings)
-    recorder = _StepRecorder(theta0, epochs * _n_batches(X.shape[0], batch_size)) if record_steps else None
-    chunks = _minibatch_chunks(
-        X, y, quadratic, theta0, entry, alpha, hyper, epochs, batch_size, shuffle_seed, recorder
-    )
-    trajectory = collect(start_loss, theta0, chunks, tol, settings)
+    theta0 = spec.start(X.shape[1])
+    with np.errstate(**QUIET):
+        start_loss = float(quadratic.loss(theta0))
+    if not np.isfinite(start_loss):
+        raise ValueError(
+            f"the start w0={spec.w0!r}, b0={spec.b0!r} gives an infinite loss on this data; "
+            "choose start values of a size comparable to the data"
+        )
+    entry = get_optimizer(spec.optimizer)
+    if spec.is_full_batch(X.shape[0]):
+        chunks = _full_batch_chunks(quadratic, theta0, entry, spec)
+        return collect(start_loss, theta0, chunks, spec.tol, spec)
+    n_batches = _n_batches(X.shape[0], spec.batch_size)
+    recorder = StepRecorder(theta0, spec.epochs * n_batches) if record_steps else None
+    chunks = _minibatch_chunks(X, y, quadratic, theta0, entry, spec, recorder)
+    trajectory = collect(start_loss, theta0, chunks, spec.tol, spec)
     if recorder is None:
         return trajectory
-    return replace(trajectory, steps=recorder.rows(trajectory, _n_batches(X.shape[0], batch_size)))
+    return replace(trajectory, steps=recorder.rows(trajectory, n_batches))
 
 
 def step_path(trajectory: Trajectory) -> np.ndarray:
@@ -95,90 +85,29 @@ def step_path(trajectory: Trajectory) -> np.ndarray:
 
 
 def _full_batch_chunks(
-    quadratic: Quadratic, theta0: np.ndarray, entry: Optimizer, alpha: float, hyper: dict, epochs: int
+    quadratic: Quadratic, theta0: np.ndarray, entry: Optimizer, spec: RunSpec
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(loss, theta) chunks of a full-batch run: closed form for the linear optimizers, else a loop."""
-    beta = hyper.get("beta", 0.0)
+    beta = spec.hyperparameters.get("beta", 0.0)
     if entry.name == "gd" or (entry.linear and beta == 0.0):  # momentum with beta = 0 is GD, exactly
-        return _closed_form_gd(quadratic, theta0, alpha, epochs)
+        return gd_chunks(quadratic, theta0, spec.alpha, spec.epochs)
     if entry.linear:
-        transition = _transition_matrices(
-            quadratic.eigenvalues, alpha, beta, nesterov=entry.name == "nesterov"
+        transition = transition_matrices(
+            quadratic.eigenvalues, spec.alpha, beta, nesterov=entry.name == "nesterov"
         )
-        return _closed_form_linear(quadratic, theta0, transition, epochs)
-    return _looped_full_batch(quadratic, theta0, entry, alpha, hyper, epochs)
-
-
-def _transition_matrices(lam: np.ndarray, alpha: float, beta: float, nesterov: bool) -> np.ndarray:
-    r"""T_i (p, 2, 2) acting on (v_i, e_i), the velocity and error in the eigenbasis of H (g_i = lam_i e_i).
-
-    Momentum: v' = \beta v + \lambda e,  e' = e - \alpha v' = (1 - \alpha\lambda) e - \alpha\beta v.
-    Nesterov: v' = \beta v + \lambda e,  e' = e - \alpha(\lambda e + \beta v')
-                                            = (1 - \alpha\lambda(1 + \beta)) e - \alpha\beta^2 v.
-    """
-    T = np.empty((lam.shape[0], 2, 2))
-    T[:, 0, 0] = beta
-    T[:, 0, 1] = lam
-    if nesterov:
-        T[:, 1, 0] = -alpha * beta * beta
-        T[:, 1, 1] = 1.0 - alpha * lam * (1.0 + beta)
-    else:
-        T[:, 1, 0] = -alpha * beta
-        T[:, 1, 1] = 1.0 - alpha * lam
-    return T
-
-
-def _matrix_powers(T: np.ndarray, count: int) -> np.ndarray:
-    """P (count, p, 2, 2) with P[k] = T^(k+1), by doubling: T^(n+j+1) = T^(j+1) T^n (log2(count) products)."""
-    P = np.empty((count, *T.shape))
-    P[0] = T
-    done = 1
-    with np.errstate(**_QUIET):
-        while done < count:
-            more = min(done, count - done)
-            P[done : done + more] = _times_2x2(P[:more], P[done - 1])
-            done += more
-    return P
-
-
-def _times_2x2(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """A @ B for stacks of 2x2 matrices, (C)_ik = A_i0 B_0k + A_i1 B_1k, written out: numpy's matmul
-    loops over tiny matrices one at a time."""
-    return A[..., :, :1] * B[..., :1, :] + A[..., :, 1:] * B[..., 1:, :]
-
-
-def _closed_form_linear(
-    quadratic: Quadratic, theta0: np.ndarray, transition: np.ndarray, epochs: int
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (loss, theta) for epochs 1..K in chunks: (v, e)_t = T^t (v, e)_0 per eigen-coordinate.
-
-    theta_t = theta* + Q e_t and J(theta_t) = J* + 1/2 sum_i lam_i e_{t,i}^2, as for plain GD.
-    """
-    lam, Q = quadratic.eigenvalues, quadratic.eigenvectors
-    velocity = np.zeros(lam.shape[0])  # v_0 = 0
-    error = Q.T @ (theta0 - quadratic.theta_star)  # e_0
-    moving = error != 0.0  # a coordinate with zero error and velocity stays zero
-    powers = _matrix_powers(transition, min(CHUNK_EPOCHS, epochs)) if epochs else None
-    for first in range(0, epochs, CHUNK_EPOCHS):
-        P = powers[: min(CHUNK_EPOCHS, epochs - first)]
-        with np.errstate(**_QUIET):
-            errors = np.where(moving, P[:, :, 1, 0] * velocity + P[:, :, 1, 1] * error, 0.0)
-            theta = quadratic.theta_star + errors @ Q.T
-            loss = quadratic.loss_star + 0.5 * (errors * errors) @ lam
-            velocity = np.where(moving, P[-1, :, 0, 0] * velocity + P[-1, :, 0, 1] * error, 0.0)
-        error = errors[-1]
-        yield loss, theta
+        return linear_chunks(quadratic, theta0, transition, spec.epochs)
+    return _looped_full_batch(quadratic, theta0, entry, spec)
 
 
 def _looped_full_batch(
-    quadratic: Quadratic, theta0: np.ndarray, entry: Optimizer, alpha: float, hyper: dict, epochs: int
+    quadratic: Quadratic, theta0: np.ndarray, entry: Optimizer, spec: RunSpec
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield (loss, theta) chunks of a stepped full-batch run: one update per epoch, g = H theta - q."""
     H, q = 2.0 * quadratic.moment, 2.0 * quadratic.cross
-    stepper = _Stepper(entry, alpha, hyper, theta0)
+    stepper = Stepper(entry, spec.alpha, spec.hyperparameters, theta0)
     batch = next(stepper.batches(H[None], q[None]))
-    for first in range(0, epochs, CHUNK_EPOCHS):
-        count = min(CHUNK_EPOCHS, epochs - first)
+    for first in range(0, spec.epochs, CHUNK_EPOCHS):
+        count = min(CHUNK_EPOCHS, spec.epochs - first)
         theta = stepper.run(itertools.repeat(batch, count))
         yield _with_loss(quadratic, theta)
         if not np.isfinite(theta[-1]).all():
@@ -187,14 +116,14 @@ def _looped_full_batch(
 
 def _with_loss(quadratic: Quadratic, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(J(theta_t) for each row, theta): the full-data loss of each recorded state."""
-    with np.errstate(**_QUIET):
+    with np.errstate(**QUIET):
         return quadratic.loss(theta), theta
 
 
 # --- the update loop ----------------------------------------------------------------------------------
 
 
-class _Stepper:
+class Stepper:
     """Applies a registry update once per batch, carrying (params, state) between calls.
 
     With 2 parameters (d = 1) the loop works on Python floats: a fused loop of `gdcore.kernels` when the
@@ -253,7 +182,7 @@ def _float_steps(batches, carry, update, alpha, hyper, trace):
 def _array_steps(batches, carry, update, alpha, hyper, trace):
     """Numpy arrays: g = H_B theta - q_B, then (theta, state) = update(g, state, theta, alpha, *hyper)."""
     theta, state = carry
-    with np.errstate(**_QUIET):
+    with np.errstate(**QUIET):
         for H, q in batches:
             theta, state = update(H @ theta - q, state, theta, alpha, *hyper)
             if trace is not None:
@@ -274,21 +203,18 @@ def _minibatch_chunks(
     quadratic: Quadratic,
     theta0: np.ndarray,
     entry: Optimizer,
-    alpha: float,
-    hyper: dict,
-    epochs: int,
-    batch_size: int,
-    shuffle_seed: int,
-    recorder: _StepRecorder | None,
+    spec: RunSpec,
+    recorder: StepRecorder | None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield (loss, theta) chunks of epochs; each epoch is ceil(N / batch_size) steps over a fresh shuffle."""
-    rng = np.random.default_rng(shuffle_seed)
+    batch_size = spec.batch_size
+    rng = np.random.default_rng(spec.shuffle_seed)
     A = np.column_stack([X, np.ones(X.shape[0])])
-    stepper = _Stepper(entry, alpha, hyper, theta0)
+    stepper = Stepper(entry, spec.alpha, spec.hyperparameters, theta0)
     per_chunk = max(1, CHUNK_STEPS // _n_batches(X.shape[0], batch_size))
-    for first in range(0, epochs, per_chunk):
+    for first in range(0, spec.epochs, per_chunk):
         ends, finite = [], True
-        for _ in range(min(per_chunk, epochs - first)):
+        for _ in range(min(per_chunk, spec.epochs - first)):
             order = rng.permutation(X.shape[0])
             for H, q in _batch_statistics(A, y, order, batch_size):
                 steps = stepper.run(stepper.batches(H, q), record=recorder is not None)
@@ -335,7 +261,7 @@ def _stats(A_b: np.ndarray, y_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # --- recorded steps -----------------------------------------------------------------------------------
 
 
-class _StepRecorder:
+class StepRecorder:
     """Keeps every `stride`-th step of a run (stride = ceil(total steps / MAX_STEP_ROWS)), bounded in size."""
 
     def __init__(self, theta0: np.ndarray, total_steps: int):

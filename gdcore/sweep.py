@@ -1,33 +1,33 @@
 r"""Learning-rate sweeps and the measured convergence rate, for comparing runs with the step-size theory.
 
-Plain full-batch GD is swept for all alphas at once: the closed form of `gdcore.engine` holds for a vector
-of step sizes, each eigen-coordinate of the error shrinking by r_i(alpha) = 1 - alpha lambda_i per epoch,
+Plain full-batch GD is swept for all alphas at once: the closed form of `gdcore.closed_form` holds for a
+vector of step sizes, each eigen-coordinate of the error shrinking by r_i(alpha) = 1 - alpha lambda_i per epoch,
 
     e_t(alpha) = r(alpha)^t * e_0,    J_t(alpha) = J* + 1/2 sum_i lambda_i e_{t,i}(alpha)^2,
 
 so the sweep costs one (alphas x epochs x p) array computation instead of one run per alpha. Other
-optimizers and mini-batches run one `descend` per alpha on the shared sufficient statistics.
+optimizers and mini-batches run once per alpha on the shared, already validated data and statistics.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from gdcore.engine import descend
+from gdcore.closed_form import GDFamily
 from gdcore.model import Quadratic
-from gdcore.optimizers import get_optimizer
+from gdcore.spec import RunSpec
+from gdcore.stepping import execute
 from gdcore.theory import Theory
-from gdcore.trajectory import Trajectory
-from gdcore.validation import IntRange, as_regression_arrays, check, check_optional
+from gdcore.trajectory import QUIET, Trajectory, tol_reached
+from gdcore.validation import IntRange, as_regression_arrays, check
 
 GRID_LOW = 1e-4  # the sweep grid's smallest alpha (when 2 alpha_max is well above it)
 MAX_ALPHAS = 1000
 GRID_POINTS = IntRange(2, MAX_ALPHAS)
 GAP_FLOOR = 1e-9  # measured_contraction: relative gaps below this are round-off dominated
 SWEEP_FLOATS = 1 << 21  # bound on the (alphas x epochs x p) block evaluated at once
-_QUIET = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
 
 
 @dataclass(frozen=True)
@@ -35,19 +35,23 @@ class SweepResult:
     """One run per alpha. For alphas[i]:
 
     * `final_loss[i]`: the loss after the chosen epochs (the last finite loss if the run diverged), as
-      `descend(..., tol=None).loss[-1]`; `epochs_run[i]` the epochs that loss is from;
-    * `diverged[i]`: as `descend(..., tol=None).diverged`;
-    * `epochs_to_tol[i]`: the epoch at which `descend(..., tol=tol)` stops with "converged", NaN if it
-      never does within the epochs (or no tol was given).
+      the run of `spec.with_alpha(alphas[i])` without tol gives it; `epochs_run[i]` the epochs that loss
+      is from;
+    * `diverged[i]`: as that run's `diverged`;
+    * `epochs_to_tol[i]`: the epoch at which the run with `spec.tol` stops with "converged", NaN if it
+      never does within the epochs (or the spec has no tol).
     """
 
-    optimizer: str
     alphas: np.ndarray
     final_loss: np.ndarray
     diverged: np.ndarray
     epochs_run: np.ndarray
     epochs_to_tol: np.ndarray
-    settings: dict
+    spec: RunSpec  # what was swept (its alpha is the first of `alphas`)
+
+    @property
+    def optimizer(self) -> str:
+        return self.spec.optimizer
 
 
 def alpha_grid(theory: Theory, n: int = 60, low: float = GRID_LOW) -> np.ndarray:
@@ -65,42 +69,31 @@ def alpha_grid(theory: Theory, n: int = 60, low: float = GRID_LOW) -> np.ndarray
 
 
 def sweep(
-    X,
-    y,
-    alphas,
-    *,
-    optimizer: str = "gd",
-    epochs: int = 100,
-    w0=1.0,
-    b0: float = 0.0,
-    tol: float | None = None,
-    batch_size: int | None = None,
-    shuffle_seed: int = 0,
-    quadratic: Quadratic | None = None,
-    **hyperparameters,
+    X, y, alphas, spec: RunSpec | None = None, *, quadratic: Quadratic | None = None, **run_settings
 ) -> SweepResult:
-    """Run `optimizer` once per step size in `alphas` from the same start; see `SweepResult`.
+    """Run one spec once per step size in `alphas` from the same start; see `SweepResult`.
 
-    Arguments as `gdcore.descend`. Plain full-batch GD is vectorised over alphas (closed form); other
-    optimizers loop over `descend`.
+    The run is `spec`, or else described by `descend`'s keyword arguments (`optimizer`, `epochs`, `w0`,
+    ...; not both). Plain full-batch GD is vectorised over alphas (closed form); other optimizers run
+    once per alpha on the shared statistics. X and y are validated once, here.
     """
     X, y = as_regression_arrays(X, y)
     alphas = _check_alphas(alphas)
-    epochs, tol = check("epochs", epochs), check_optional("tol", tol)
-    hyper = get_optimizer(optimizer).validate(hyperparameters)
+    if spec is None:
+        spec = RunSpec.of(**{"alpha": float(alphas[0]), **run_settings})
+    elif run_settings:
+        raise ValueError(f"pass either a RunSpec or keyword settings, not both; got {sorted(run_settings)}")
+    spec = spec.with_alpha(float(alphas[0]))
     if quadratic is None:
         quadratic = Quadratic.from_data(X, y)
-    kwargs = {"optimizer": optimizer, "epochs": epochs, "w0": w0, "b0": b0, "batch_size": batch_size}
-    kwargs |= {"shuffle_seed": shuffle_seed, "quadratic": quadratic, **hyperparameters}
-    # The start state, validated exactly as `descend` validates it (an epochs=0 run costs O(d^2)).
-    start = descend(X, y, alpha=float(alphas[0]), **{**kwargs, "epochs": 0})
-    if optimizer == "gd" and (batch_size is None or batch_size >= X.shape[0]):
+    # The start, checked exactly as a run checks it (an epochs=0 run costs O(d^2)).
+    start = execute(X, y, replace(spec, epochs=0, tol=None), quadratic)
+    if spec.optimizer == "gd" and spec.is_full_batch(X.shape[0]):
         theta0 = np.append(start.weights[0], start.bias[0])
-        columns = _gd_sweep(quadratic, theta0, alphas, epochs, tol)
+        columns = _gd_sweep(quadratic, theta0, alphas, spec.epochs, spec.tol)
     else:
-        columns = _looped_sweep(X, y, alphas, tol, kwargs)
-    settings = {key: value for key, value in kwargs.items() if key != "quadratic"} | {"tol": tol, **hyper}
-    return SweepResult(optimizer, alphas, *columns, settings=settings)
+        columns = _looped_sweep(X, y, quadratic, alphas, spec)
+    return SweepResult(alphas, *columns, spec=spec)
 
 
 def measured_contraction(trajectory: Trajectory, optimum) -> np.ndarray:
@@ -114,7 +107,7 @@ def measured_contraction(trajectory: Trajectory, optimum) -> np.ndarray:
     loss_star = float(getattr(optimum, "loss_star", getattr(optimum, "loss", optimum)))
     gap = trajectory.loss - loss_star
     floor = GAP_FLOOR * abs(loss_star)
-    with np.errstate(**_QUIET):
+    with np.errstate(**QUIET):
         ratio = gap[1:] / gap[:-1]
     return np.where((gap[:-1] > floor) & (gap[1:] > floor), ratio, np.nan)
 
@@ -127,15 +120,15 @@ def _check_alphas(alphas) -> np.ndarray:
     return np.array([check("alpha", a.item() if isinstance(a, np.generic) else a) for a in values])
 
 
-def _looped_sweep(X, y, alphas, tol, kwargs):
-    """One `descend` per alpha (tol=None); epochs to tol from the same losses by the `collect` rule."""
+def _looped_sweep(X, y, quadratic: Quadratic, alphas: np.ndarray, spec: RunSpec):
+    """One run per alpha without tol; the epoch tol would stop at comes from the same losses."""
     final, diverged, run, to_tol = [], [], [], []
     for alpha in alphas:
-        trajectory = descend(X, y, alpha=float(alpha), tol=None, **kwargs)
+        trajectory = execute(X, y, replace(spec, alpha=float(alpha), tol=None), quadratic)
         final.append(trajectory.loss[-1])
         diverged.append(trajectory.diverged)
         run.append(trajectory.epochs_run)
-        to_tol.append(_epochs_to_tol(trajectory.loss, tol))
+        to_tol.append(_epochs_to_tol(trajectory.loss, spec.tol))
     return np.array(final), np.array(diverged), np.array(run), np.array(to_tol, dtype=np.float64)
 
 
@@ -143,16 +136,10 @@ def _epochs_to_tol(loss: np.ndarray, tol: float | None) -> float:
     """The epoch at which `collect` would stop with "converged" given these (finite) losses, else NaN."""
     if tol is None or loss.shape[0] < 2:
         return np.nan
-    hits = np.flatnonzero(_tol_hits(loss[:-1], loss[1:], tol))
+    hits = np.flatnonzero(tol_reached(loss[:-1], loss[1:], tol))
     if not hits.size or loss[hits[0] + 1] > loss[0]:
         return np.nan
     return float(hits[0] + 1)
-
-
-def _tol_hits(before: np.ndarray, after: np.ndarray, tol: float) -> np.ndarray:
-    """`collect`'s stopping rule: |J_{t-1} - J_t| / J_{t-1} < tol, or J_{t-1} = 0."""
-    with np.errstate(**_QUIET):
-        return (np.abs(before - after) / before < tol) | (before == 0.0)
 
 
 def _gd_sweep(quadratic: Quadratic, theta0: np.ndarray, alphas: np.ndarray, epochs: int, tol):
@@ -162,7 +149,7 @@ def _gd_sweep(quadratic: Quadratic, theta0: np.ndarray, alphas: np.ndarray, epoc
     epoch and non-finite after it: its final state is at t = K or, if that is not finite, just before
     the first non-finite epoch, found by bisection (as `collect` keeps only the finite states).
     """
-    family = _GDFamily(quadratic, theta0, alphas)
+    family = GDFamily(quadratic, theta0, alphas)
     everyone = np.arange(alphas.shape[0])
     final_t = np.full(alphas.shape[0], epochs, dtype=np.int64)
     final_loss, finite = family.at(everyone, final_t)
@@ -175,29 +162,7 @@ def _gd_sweep(quadratic: Quadratic, theta0: np.ndarray, alphas: np.ndarray, epoc
     return final_loss, diverged, final_t, to_tol
 
 
-class _GDFamily:
-    """Closed-form plain GD for a vector of step sizes (the formula of `gdcore.engine`, per alpha)."""
-
-    def __init__(self, quadratic: Quadratic, theta0: np.ndarray, alphas: np.ndarray):
-        self.quadratic = quadratic
-        self.rates = 1.0 - alphas[:, None] * quadratic.eigenvalues  # (n, p): r_i(alpha)
-        self.error0 = quadratic.eigenvectors.T @ (theta0 - quadratic.theta_star)
-        self.start_loss = float(quadratic.loss(theta0))
-
-    def at(self, runs: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(J_t, finite) of runs `runs` (m,) at epochs t, shape (m,) or (m, c): J_0 is the start loss."""
-        q = self.quadratic
-        t = np.asarray(t)
-        rates = self.rates[runs].reshape(runs.shape[0], *[1] * (t.ndim - 1), -1)
-        with np.errstate(**_QUIET):
-            power = np.power(rates, t[..., None].astype(np.float64))
-            error = np.where(self.error0 != 0.0, power * self.error0, 0.0)
-            loss = q.loss_star + 0.5 * (error * error) @ q.eigenvalues
-            finite = np.isfinite(loss) & np.isfinite(q.theta_star + error @ q.eigenvectors.T).all(axis=-1)
-        return np.where(t == 0, self.start_loss, loss), finite
-
-
-def _last_finite_epoch(family: _GDFamily, runs: np.ndarray, epochs: int) -> np.ndarray:
+def _last_finite_epoch(family: GDFamily, runs: np.ndarray, epochs: int) -> np.ndarray:
     """For runs finite at t = 0 and not at t = K: the last finite epoch, by bisection on [0, K]."""
     low = np.zeros(runs.shape[0], dtype=np.int64)  # finite
     high = np.full(runs.shape[0], epochs, dtype=np.int64)  # not finite
@@ -208,7 +173,7 @@ def _last_finite_epoch(family: _GDFamily, runs: np.ndarray, epochs: int) -> np.n
     return low
 
 
-def _gd_epochs_to_tol(family: _GDFamily, final_t: np.ndarray, epochs: int, tol) -> np.ndarray:
+def _gd_epochs_to_tol(family: GDFamily, final_t: np.ndarray, epochs: int, tol) -> np.ndarray:
     """First epoch meeting `collect`'s tol rule for each run (NaN if none, or if it ends above J_0)."""
     n, p = family.rates.shape
     result = np.full(n, np.nan)
@@ -221,7 +186,7 @@ def _gd_epochs_to_tol(family: _GDFamily, final_t: np.ndarray, epochs: int, tol) 
         t = np.arange(first, min(first + chunk, epochs + 1))
         loss = family.at(active, np.broadcast_to(t, (active.shape[0], t.shape[0])))[0]
         before = np.column_stack([previous, loss[:, :-1]])
-        hits = _tol_hits(before, loss, tol) & (t <= final_t[active, None])
+        hits = tol_reached(before, loss, tol) & (t <= final_t[active, None])
         found = hits.any(axis=1)
         first_hit = hits.argmax(axis=1)
         hit_loss = loss[np.arange(active.shape[0]), first_hit]

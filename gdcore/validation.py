@@ -75,7 +75,7 @@ LIMITS: dict[str, IntRange | RealRange] = {
     "w0": RealRange(),
     "b0": RealRange(),
     "tol": RealRange(low=0.0, low_open=True, high=1.0, high_open=True),
-    "bias": RealRange(),
+    "intercept": RealRange(),
     "batch_size": IntRange(1, 2_000_000),
     "shuffle_seed": IntRange(0, 2**32 - 1),
 }
@@ -87,7 +87,7 @@ MAX_ABS_DATA = 1e100
 
 def check(name: str, value: object):
     """Validate `value` against LIMITS[name]; return it as int or float, or raise ValueError."""
-    return LIMITS[name].check(name, _plain_scalar(value))
+    return LIMITS[name].check(name, plain_scalar(value))
 
 
 def check_optional(name: str, value: object):
@@ -141,17 +141,17 @@ def as_regression_arrays(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
 def as_start_weights(w0: object, n_features: int) -> np.ndarray:
     """Return the starting weights as a float64 (d,) array: a scalar is repeated for every weight."""
     if np.ndim(w0) == 0:
-        return np.full(n_features, check("w0", _plain_scalar(w0)))
+        return np.full(n_features, check("w0", plain_scalar(w0)))
     values = list(np.asarray(w0, dtype=object).ravel())
     if len(values) != n_features:
         raise ValueError(f"w0 must be a scalar or have {n_features} entries; got {len(values)}")
     out = np.empty(n_features)
     for i, v in enumerate(values):
-        out[i] = LIMITS["w0"].check(f"w0[{i}]", _plain_scalar(v))
+        out[i] = LIMITS["w0"].check(f"w0[{i}]", plain_scalar(v))
     return out
 
 
-def _plain_scalar(value: object) -> object:
+def plain_scalar(value: object) -> object:
     """A numpy scalar or 0-d array as the Python number it holds; anything else unchanged."""
     if isinstance(value, np.generic | np.ndarray) and np.ndim(value) == 0:
         return value.item()

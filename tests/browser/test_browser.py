@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import gdcore
-from gdcore.settings import DEFAULTS
+from gdcore.dashboard.settings import DEFAULTS
 
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
 
@@ -141,7 +141,7 @@ def test_widgets_refuse_out_of_range_values(app_page):
         field_.fill(bad)
         field_.press("Enter")
         app.widget(key).get_by_text("outside the allowed range").wait_for()
-        low, high = gdcore.settings.UI_RANGES[key]
+        low, high = gdcore.dashboard.settings.UI_RANGES[key]
         said = re.search(r"between (-?\d+(?:\.\d+)?) and (-?\d+(?:\.\d+)?)", app.widget(key).inner_text())
         assert said and (float(said[1]), float(said[2])) == (low, high), app.widget(key).inner_text()
         field_.fill(shown[key])  # the committed value again: nothing to send

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 import gdcore
-from gdcore.settings import DEFAULTS
+from gdcore.dashboard.settings import DEFAULTS
 
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 
-APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
+APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
 
 
 def session(query: dict[str, str] | None = None) -> AppTest:

@@ -7,8 +7,10 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields, replace
 
-from gdcore.experiment import RunPlan
+from gdcore.dashboard.experiment import RunPlan
+from gdcore.data import SyntheticSpec
 from gdcore.optimizers import OPTIMIZERS
+from gdcore.spec import RunSpec
 
 
 def _log_grid(low_exp: int, high_exp: int, per_decade: int) -> tuple[float, ...]:
@@ -22,7 +24,7 @@ ALPHA_CHOICES = _log_grid(-4, 1, 10)
 SAMPLE_CHOICES = tuple(m * 10**e for e in range(1, 7) for m in (1, 2, 5) if m * 10**e <= 1_000_000)
 TOL_CHOICES = (1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10)
 SOURCES = ("synthetic", "diabetes", "csv")
-BATCH_CHOICES = (0, 1, 8, 16, 32, 64, 128, 256, 1024)  # 0 = full batch
+BATCH_CHOICES = (None, 1, 8, 16, 32, 64, 128, 256, 1024)  # None = full batch, as in RunSpec
 
 UI_RANGES = {
     "noise": (0.0, 100.0),
@@ -55,7 +57,7 @@ class Settings:
     standardize: bool = False
     test_fraction: float = 0.0
     optimizers: tuple[str, ...] = ("gd",)
-    batch_size: int = 0
+    batch_size: int | None = None  # None = full batch
     hyper: tuple[tuple[str, float], ...] = ()  # ("momentum_beta", 0.8): changed hyperparameters only
 
     def changed(self) -> dict[str, object]:
@@ -63,28 +65,37 @@ class Settings:
         default = Settings()
         return {k: v for k, v in asdict(self).items() if getattr(default, k) != v}
 
-    def data_kwargs(self) -> dict[str, object]:
-        """make_data's arguments for the synthetic source."""
-        return {
-            "n_samples": self.samples,
-            "n_features": self.features,
-            "noise": self.noise,
-            "seed": self.seed,
-            "bias": self.intercept,
-        }
+    def synthetic(self) -> SyntheticSpec:
+        """The synthetic data these settings describe."""
+        return SyntheticSpec(
+            n_samples=self.samples,
+            n_features=self.features,
+            noise=self.noise,
+            seed=self.seed,
+            intercept=self.intercept,
+        )
 
-    def run_plan(self) -> RunPlan:
-        """The runs these settings ask for (the split seed and data live in `data_kwargs`)."""
-        return RunPlan(
-            optimizers=self.optimizers,
+    def hyperparameters(self, optimizer: str) -> dict[str, float]:
+        """This optimizer's changed hyperparameters, {name: value}."""
+        prefix = f"{optimizer}_"
+        return {key.removeprefix(prefix): value for key, value in self.hyper if key.startswith(prefix)}
+
+    def run_spec(self, optimizer: str) -> RunSpec:
+        """One optimizer's run (the split seed and the data live elsewhere)."""
+        return RunSpec(
+            optimizer=optimizer,
             alpha=self.alpha,
             epochs=self.epochs,
             w0=self.w0,
             b0=self.b0,
             tol=self.tol if self.stop else None,
-            batch_size=self.batch_size or None,
-            hyper=self.hyper,
+            batch_size=self.batch_size,
+            hyper=tuple(self.hyperparameters(optimizer).items()),
         )
+
+    def run_plan(self) -> RunPlan:
+        """The runs these settings ask for: one spec per chosen optimizer."""
+        return RunPlan(tuple(self.run_spec(name) for name in self.optimizers))
 
 
 DEFAULTS = Settings()
@@ -113,10 +124,15 @@ def _parse_one(key: str, raw: str):
             raise ValueError(f"optimizers must be a comma list of {', '.join(OPTIMIZERS)}; got {_quote(raw)}")
         return names
     if key == "batch_size":
+        if text.lower() == "full":
+            return None
         number = _number(key, text)
-        if number not in BATCH_CHOICES:
+        sizes = BATCH_CHOICES[1:]
+        if number == 0:  # links made before "full" was the word for it
+            return None
+        if number not in sizes:
             raise ValueError(
-                f"batch_size must be one of {', '.join(map(str, BATCH_CHOICES))} (0 = full batch); got {_quote(raw)}"
+                f"batch_size must be full or one of {', '.join(map(str, sizes))}; got {_quote(raw)}"
             )
         return int(number)
     if key in ("stop", "standardize"):
@@ -175,7 +191,8 @@ def parse_query(params: dict[str, str]) -> tuple[Settings, list[str]]:
             value = _parse_one(key, str(params[key]))
         except ValueError as exc:
             default = HYPER_KEYS[key].default if key in HYPER_KEYS else getattr(DEFAULTS, key)
-            notices.append(f"{exc}: using the default {default!r} instead.")
+            shown = "full batch" if key == "batch_size" and default is None else repr(default)
+            notices.append(f"{exc}: using the default {shown} instead.")
             continue
         if key in SNAPPED and not math.isclose(value, float(params[key]), rel_tol=1e-3):
             notices.append(

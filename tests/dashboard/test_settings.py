@@ -15,7 +15,7 @@ from conftest import BLOG_ALPHA_MAX
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gdcore.settings import (
+from gdcore.dashboard.settings import (
     ALPHA_CHOICES,
     DEFAULTS,
     SAMPLE_CHOICES,
@@ -51,8 +51,8 @@ def test_defaults_are_the_blogs():
     assert (DEFAULTS.samples, DEFAULTS.noise, DEFAULTS.seed) == (100, 20.0, 42)
     assert (DEFAULTS.alpha, DEFAULTS.epochs, DEFAULTS.w0, DEFAULTS.b0) == (0.01, 100, 1.0, 0.0)
     assert DEFAULTS.stop is False
-    assert DEFAULTS.run_plan().tol is None  # no early stop unless asked for
-    assert Settings(stop=True).run_plan().tol == DEFAULTS.tol
+    assert DEFAULTS.run_plan().first.tol is None  # no early stop unless asked for
+    assert Settings(stop=True).run_plan().first.tol == DEFAULTS.tol
 
 
 def test_alpha_choices_hold_001_exactly_and_reach_past_alpha_max():

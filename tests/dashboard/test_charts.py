@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gdcore
-from gdcore import charts, experiment
+from gdcore.dashboard import charts, experiment
 from gdcore.landscape import loss_grid, window
 
 LIMIT = 5000
@@ -224,3 +224,32 @@ def test_sweep_and_contraction_charts_validate(blog):
         "measured": np.full(alphas.shape, np.nan),
     }
     charts.contraction_chart(rates, theory.alpha_max, theory.alpha_opt).altair().to_dict(validate=True)
+
+
+def test_notebook_charts_take_runs_and_return_valid_altair_charts():
+    data = gdcore.make_data()
+    run = gdcore.descend(data.X, data.y)
+    fit = gdcore.least_squares(data.X, data.y)
+    loss = charts.plot_loss({"GD": run}, fit.loss).to_dict()  # to_dict() validates against the schema
+    rows = max(loss["datasets"].values(), key=len)  # the curve; the others hold the rule and marks
+    np.testing.assert_allclose([r["loss"] for r in rows], run.loss[[r["epoch"] for r in rows]])
+    assert len(rows) == run.loss.size
+    params = charts.plot_parameters(run, fit).to_dict()
+    optimum = [
+        rows for rows in params["datasets"].values() if rows and "parameter" in rows[0] and len(rows) == 2
+    ]
+    assert {r["parameter"]: r["value"] for r in optimum[0]} == pytest.approx(
+        {"w": fit.weights[0], "b": fit.bias}
+    )
+    assert charts.plot_fit(data.X, data.y, run, fit).to_dict()["datasets"]
+
+
+def test_a_trajectory_becomes_a_table():
+    data = gdcore.make_data(n_features=2)
+    run = gdcore.descend(data.X, data.y, epochs=5)
+    frame = run.to_frame(data.feature_names)
+    assert list(frame.columns) == ["epoch", "loss", "w_x1", "w_x2", "bias"]
+    np.testing.assert_array_equal(frame["epoch"], np.arange(6))
+    np.testing.assert_array_equal(frame[["w_x1", "w_x2"]].to_numpy(), run.weights)
+    direct = [gdcore.mse(data.X, data.y, run.weights[t], run.bias[t]) for t in range(6)]
+    np.testing.assert_allclose(frame["loss"], direct, rtol=1e-9)

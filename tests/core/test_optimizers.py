@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import gdcore
 from gdcore.kernels import KERNELS_D1
 from gdcore.optimizers import adam_init, adam_update
-from gdcore.stepping import MAX_STEP_ROWS, _Stepper
+from gdcore.stepping import MAX_STEP_ROWS, Stepper
 
 NAMES = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 LINEAR = ("gd", "momentum", "nesterov")  # no adaptive scaling: a large step overflows
@@ -173,8 +173,8 @@ def test_fused_kernel_equals_the_registry_update_bit_for_bit(name, hyper):
     H = rng.uniform(0.5, 2.0, size=(300, 2, 2))
     H[:, 1, 0] = H[:, 0, 1]
     q = rng.normal(size=(300, 2)) * 10
-    fused = _Stepper(entry, 0.05, values, np.array([3.0, -1.0]))
-    generic = _Stepper(entry, 0.05, values, np.array([3.0, -1.0]), fused=False)
+    fused = Stepper(entry, 0.05, values, np.array([3.0, -1.0]))
+    generic = Stepper(entry, 0.05, values, np.array([3.0, -1.0]), fused=False)
     assert fused.kernel is not None and generic.kernel is None
     np.testing.assert_array_equal(fused.run(fused.batches(H, q)), generic.run(generic.batches(H, q)))
     assert fused.carry == generic.carry
@@ -222,7 +222,7 @@ def test_numpy_scalar_hyperparameters_are_accepted():
     X, y = well_conditioned()
     a = gdcore.descend(X, y, optimizer="momentum", beta=np.float32(0.5), epochs=5)
     b = gdcore.descend(X, y, optimizer="momentum", beta=0.5, epochs=5)
-    assert a.settings["beta"] == 0.5
+    assert a.spec.hyperparameters["beta"] == 0.5
     np.testing.assert_array_equal(a.loss, b.loss)
 
 

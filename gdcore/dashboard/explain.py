@@ -13,10 +13,9 @@ from gdcore.model import gradient
 from gdcore.reference import blog_shape_pitfall
 from gdcore.sweep import measured_contraction
 from gdcore.theory import Fit, Theory
-from gdcore.trajectory import Trajectory
+from gdcore.trajectory import REACHED_FRACTION, Trajectory
 
 _PUNCTUATION = r"[!-/:-@\[-`{-~]"  # every ASCII punctuation mark: CommonMark lets each be escaped
-CLOSED_ENOUGH = 0.999  # share of the starting loss gap that counts as "reached the optimum"
 
 
 def literal_markdown(text: object) -> str:
@@ -57,7 +56,7 @@ def describe_status(run: Trajectory, fit: Fit, theory: Theory, alpha: float) -> 
         )
         stopped = (
             f" The numbers overflowed after {run.epochs_run:,} epochs; the charts show the finite part."
-            if run.epochs_run < run.settings.get("epochs", run.epochs_run)
+            if run.spec is not None and run.epochs_run < run.spec.epochs
             else ""
         )
         return Status(
@@ -66,7 +65,7 @@ def describe_status(run: Trajectory, fit: Fit, theory: Theory, alpha: float) -> 
             f"**Diverged**: {where}.{stopped} Try α_opt = {theory.alpha_opt:.4g}, the fastest safe step.",
         )
     closed = gap_closed(run, fit.loss)
-    if closed >= CLOSED_ENOUGH or run.stop_reason == "converged":
+    if closed >= REACHED_FRACTION or run.stop_reason == "converged":
         how = (
             "the error stabilized"
             if run.stop_reason == "converged"
@@ -79,7 +78,7 @@ def describe_status(run: Trajectory, fit: Fit, theory: Theory, alpha: float) -> 
             f"least-squares minimum {fit.loss:,.3f}.",
         )
     remaining = run.best_loss - fit.loss
-    target = (1.0 - CLOSED_ENOUGH) * (run.loss[0] - fit.loss)
+    target = (1.0 - REACHED_FRACTION) * (run.loss[0] - fit.loss)
     more = theory.epochs_to_shrink(alpha, target / remaining) if remaining > 0 else 0.0
     estimate = (
         f"about {math.ceil(more):,} more epochs at α = {alpha:g} would close 99.9% "

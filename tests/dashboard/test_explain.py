@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import gdcore
-from gdcore import experiment
-from gdcore.explain import describe_status, gap_closed, math_panel_numbers
+from gdcore.dashboard import experiment
+from gdcore.dashboard.explain import describe_status, gap_closed, math_panel_numbers
 from gdcore.sweep import measured_contraction
 
 
@@ -78,8 +78,8 @@ def test_measured_ratio_tends_to_theory_rate_squared(blog):
 def test_race_summary_names_the_first_to_reach_the_optimum(blog):
     data, fit, _ = blog
     prepared = experiment.prepare(data, standardized=False, test_fraction=0.0, split_seed=0)
-    runs = experiment.run_optimizers(prepared, experiment.RunPlan(optimizers=("gd", "momentum"), alpha=0.1))
-    reached = {name: experiment.epoch_reaching_optimum(run, fit.loss) for name, run in runs.items()}
+    runs = experiment.run_optimizers(prepared, experiment.RunPlan.compare(("gd", "momentum"), alpha=0.1))
+    reached = {name: run.epoch_reaching(fit.loss) for name, run in runs.items()}
     for name, run in runs.items():  # independent: the first epoch whose gap is <= 0.1% of the start's
         gaps = run.loss - fit.loss
         hits = np.flatnonzero(gaps <= 1e-3 * gaps[0])
@@ -92,15 +92,15 @@ def test_run_plan_rejects_an_unknown_or_empty_choice(blog):
     data, _, _ = blog
     prepared = experiment.prepare(data, standardized=False, test_fraction=0.0, split_seed=0)
     with pytest.raises(ValueError, match="choose at least one optimizer"):
-        experiment.run_optimizers(prepared, experiment.RunPlan(optimizers=()))
+        experiment.run_optimizers(prepared, experiment.RunPlan.compare(()))
     with pytest.raises(ValueError, match="unknown optimizer 'sgdd'"):
-        experiment.run_optimizers(prepared, experiment.RunPlan(optimizers=("sgdd",)))
+        experiment.run_optimizers(prepared, experiment.RunPlan.compare(("sgdd",)))
 
 
 def test_test_losses_equal_the_mse_on_held_out_rows():
     data = gdcore.make_data(n_samples=200, n_features=2, seed=3)
     prepared = experiment.prepare(data, standardized=True, test_fraction=0.25, split_seed=7)
-    runs = experiment.run_optimizers(prepared, experiment.RunPlan(alpha=0.1, epochs=20))
+    runs = experiment.run_optimizers(prepared, experiment.RunPlan.compare(("gd",), alpha=0.1, epochs=20))
     run = next(iter(runs.values()))
     test_loss = experiment.test_losses(prepared, runs)[next(iter(runs))]
     test = prepared.test

@@ -23,11 +23,10 @@ from sklearn.linear_model import LinearRegression
 from streamlit.testing.v1 import AppTest
 
 import gdcore
-from gdcore.experiment import epoch_reaching_optimum
-from gdcore.explain import plain_text
-from gdcore.settings import ALPHA_CHOICES, DEFAULTS
+from gdcore.dashboard.explain import plain_text
+from gdcore.dashboard.settings import ALPHA_CHOICES, DEFAULTS
 
-APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 TIMEOUT = 60
 THREE = ["gd", "momentum", "adam"]
 NAMES = {name: gdcore.OPTIMIZERS[name].display_name for name in gdcore.OPTIMIZERS}
@@ -220,9 +219,7 @@ def test_three_optimizers_match_their_update_rules(three_app, blog_runs):
 def test_headline_names_the_first_to_reach_the_optimum(three_app):
     X, y = blog_data()
     _, optimum = lstsq(X, y)
-    reached = {
-        NAMES[name]: epoch_reaching_optimum(descend_like_app(X, y, optimizer=name), optimum) for name in THREE
-    }
+    reached = {NAMES[name]: descend_like_app(X, y, optimizer=name).epoch_reaching(optimum) for name in THREE}
     finishers = sorted((e, n) for n, e in reached.items() if e is not None)
     assert finishers, reached  # momentum gets there within 100 epochs on the blog's data
     epoch, winner = finishers[0]

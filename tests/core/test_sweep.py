@@ -78,7 +78,7 @@ def test_looped_sweep_equals_one_descend_per_alpha(blog, optimizer, kwargs):
     result = gdcore.sweep(blog.X, blog.y, alphas, optimizer=optimizer, epochs=60, tol=1e-5, **kwargs)
     expected = expected_columns(blog.X, blog.y, alphas, 1e-5, optimizer=optimizer, epochs=60, **kwargs)
     assert_sweep_matches(result, expected, rel=0.0)
-    assert result.settings["optimizer"] == optimizer
+    assert result.spec.optimizer == optimizer
 
 
 def test_gd_cliff_is_just_above_alpha_max(blog):

@@ -23,12 +23,12 @@ import pytest
 
 import gdcore
 from gdcore.csv_input import MAX_UPLOAD_BYTES
-from gdcore.explain import plain_text
-from gdcore.settings import DEFAULTS
+from gdcore.dashboard.explain import plain_text
+from gdcore.dashboard.settings import DEFAULTS
 
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 APP = REPO_ROOT / "streamlit_app.py"
 TIMEOUT_S = 60
 
@@ -105,7 +105,7 @@ BAD_URL_VALUES = [
     ("test_fraction", "0.9", "test_fraction must be from 0 to 0.5; got '0.9'"),
     ("optimizers", "gd,sgd2", "optimizers must be a comma list of gd,"),
     ("optimizers", ",", "optimizers must be a comma list of gd,"),
-    ("batch_size", "3", "batch_size must be one of 0, 1, 8,"),
+    ("batch_size", "3", "batch_size must be full or one of 1, 8,"),
     ("adam_beta1", "2", "adam_beta1 must be a finite number >= 0 and < 1; got 2.0"),
 ]
 
@@ -244,7 +244,7 @@ def test_out_of_range_widget_values_never_reach_gdcore(key, kind, bad):
     getattr(at, kind)(key=key).set_value(bad).run()
     assert_no_traceback(at)
     assert errors(at) == []
-    low, high = gdcore.settings.UI_RANGES[key]
+    low, high = gdcore.dashboard.settings.UI_RANGES[key]
     assert low <= at.session_state[key] <= high
     kept = "epochs" if key != "epochs" else "seed"
     assert at.session_state[kept] == (60 if kept == "epochs" else 7)

@@ -1,7 +1,7 @@
 """One dashboard experiment end to end: data source -> (standardize, split) -> runs -> summaries.
 
 The dashboard calls these functions (cached) and only lays out what they return, so everything it
-shows can be reproduced from a notebook with the same calls.
+shows can be reproduced from a notebook with the same calls. Runs are `gdcore.RunSpec`s, passed whole.
 """
 
 from __future__ import annotations
@@ -11,17 +11,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gdcore.data import Dataset, make_data
-from gdcore.datasets import train_test_split
-from gdcore.engine import descend
-from gdcore.explain import CLOSED_ENOUGH
+from gdcore.csv_input import read_csv
+from gdcore.data import Dataset, SyntheticSpec
+from gdcore.datasets import load_dataset, train_test_split
+from gdcore.landscape import LossGrid, loss_grid, window
 from gdcore.model import Quadratic
 from gdcore.optimizers import OPTIMIZERS
 from gdcore.scaling import Scaler, standardize
-from gdcore.stepping import step_path
+from gdcore.spec import RunSpec
+from gdcore.stepping import execute, step_path
 from gdcore.sweep import SweepResult, alpha_grid, measured_contraction, sweep
 from gdcore.theory import Fit, Theory, analyze_quadratic, least_squares
-from gdcore.trajectory import Trajectory
+from gdcore.trajectory import QUIET, Trajectory
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,31 @@ class Prepared:
     raw_condition_number: float
 
 
-def synthetic(n_samples: int, n_features: int, noise: float, seed: int, intercept: float) -> Dataset:
-    """The blog's make_regression data (with an intercept so that b has something to find)."""
-    return make_data(n_samples=n_samples, n_features=n_features, noise=noise, seed=seed, bias=intercept)
+@dataclass(frozen=True)
+class CsvSelection:
+    """An uploaded CSV file, named by its SHA-256 digest, and the columns chosen from it."""
+
+    digest: str
+    target: str
+    features: tuple[str, ...]
+    drop_nonfinite: bool = False
+
+
+DataSource = SyntheticSpec | str | CsvSelection  # make_regression data, a named data set, or a CSV file
+
+
+def load_source(source: DataSource, csv_bytes: bytes | None = None) -> Dataset:
+    """The data set a source names: synthetic data, a bundled data set by name, or the uploaded CSV."""
+    if isinstance(source, SyntheticSpec):
+        return source.make()
+    if isinstance(source, CsvSelection):
+        return read_csv(
+            csv_bytes,
+            target=source.target,
+            features=list(source.features),
+            drop_nonfinite=source.drop_nonfinite,
+        )
+    return load_dataset(source)
 
 
 def prepare(dataset: Dataset, *, standardized: bool, test_fraction: float, split_seed: int) -> Prepared:
@@ -74,62 +97,39 @@ def prepare(dataset: Dataset, *, standardized: bool, test_fraction: float, split
 
 @dataclass(frozen=True)
 class RunPlan:
-    """What to run on the prepared data: the optimizers to compare and the settings they share.
+    """The runs to compare on the prepared data: one `RunSpec` per optimizer, the same data and start.
 
-    Hashable, so the dashboard caches runs by it. `hyper` holds the changed hyperparameters as
-    ("<optimizer>_<name>", value) pairs, e.g. ("momentum_beta", 0.8).
+    Hashable, so the dashboard caches runs by it.
     """
 
-    optimizers: tuple[str, ...] = ("gd",)
-    alpha: float = 0.01
-    epochs: int = 100
-    w0: float = 1.0
-    b0: float = 0.0
-    tol: float | None = None
-    batch_size: int | None = None
-    shuffle_seed: int = 0
-    hyper: tuple[tuple[str, float], ...] = ()
+    specs: tuple[RunSpec, ...] = (RunSpec(),)
 
-    def hyperparameters(self, optimizer: str) -> dict[str, float]:
-        """This optimizer's changed hyperparameters, {name: value}."""
-        prefix = f"{optimizer}_"
-        return {key.removeprefix(prefix): value for key, value in self.hyper if key.startswith(prefix)}
-
-    def descend_kwargs(self, optimizer: str) -> dict[str, object]:
-        """`descend`'s arguments for one optimizer, all but the data and alpha."""
-        return {
-            "optimizer": optimizer,
-            "epochs": self.epochs,
-            "w0": self.w0,
-            "b0": self.b0,
-            "tol": self.tol,
-            "batch_size": self.batch_size,
-            "shuffle_seed": self.shuffle_seed,
-            **self.hyperparameters(optimizer),
-        }
-
-    def check(self) -> None:
-        if not self.optimizers:
+    def __post_init__(self) -> None:
+        if not self.specs:
             raise ValueError("choose at least one optimizer; the choices are " + ", ".join(OPTIMIZERS))
-        for name in self.optimizers:
+
+    @classmethod
+    def compare(cls, optimizers: tuple[str, ...], **shared) -> RunPlan:
+        """One spec per optimizer, all with the same `shared` RunSpec fields (alpha, epochs, start...)."""
+        for name in optimizers:
             if name not in OPTIMIZERS:
                 raise ValueError(f"unknown optimizer {name!r}; the choices are {', '.join(OPTIMIZERS)}")
+        return cls(tuple(RunSpec(optimizer=name, **shared) for name in optimizers))
+
+    @property
+    def first(self) -> RunSpec:
+        """The headline run (the first optimizer chosen)."""
+        return self.specs[0]
 
 
 def run_optimizers(prepared: Prepared, plan: RunPlan) -> dict[str, Trajectory]:
-    """One `descend` per planned optimizer on the same data and start; keyed by display name."""
-    plan.check()
+    """One run per planned spec on the same (validated) data; keyed by the optimizer's display name."""
     X, y = prepared.train.X, prepared.train.y
     return {
-        OPTIMIZERS[name].display_name: descend(
-            X,
-            y,
-            alpha=plan.alpha,
-            record_steps=plan.batch_size is not None,
-            quadratic=prepared.quadratic,
-            **plan.descend_kwargs(name),
+        OPTIMIZERS[spec.optimizer].display_name: execute(
+            X, y, spec, prepared.quadratic, record_steps=not spec.is_full_batch(X.shape[0])
         )
-        for name in plan.optimizers
+        for spec in plan.specs
     }
 
 
@@ -143,18 +143,9 @@ def test_losses(prepared: Prepared, runs: Mapping[str, Trajectory]) -> dict[str,
     }
 
 
-def epoch_reaching_optimum(run: Trajectory, optimum_loss: float) -> int | None:
-    """First epoch t with J_0 - J_t >= 99.9% of J_0 - J*, or None if the run never gets there."""
-    start_gap = run.loss[0] - optimum_loss
-    if start_gap <= 0:
-        return 0
-    hits = np.flatnonzero(run.loss[0] - run.loss >= CLOSED_ENOUGH * start_gap)
-    return int(hits[0]) if hits.size else None
-
-
 def race_summary(runs: Mapping[str, Trajectory], optimum_loss: float) -> str:
     """Which run reached the optimum first (in epochs), for the headline when several are compared."""
-    reached = {name: epoch_reaching_optimum(run, optimum_loss) for name, run in runs.items()}
+    reached = {name: run.epoch_reaching(optimum_loss) for name, run in runs.items()}
     finishers = sorted((epoch, name) for name, epoch in reached.items() if epoch is not None)
     if not finishers:
         return "None of the runs reached the optimum (99.9% of the starting gap) within the epochs."
@@ -179,6 +170,11 @@ def weights_in_units(prepared: Prepared, run: Trajectory) -> dict[str, list[floa
     return table
 
 
+def largest_weight_error(run: Trajectory, fit: Fit) -> float:
+    """max_k |w_k - w*_k| at the best epoch: how far the worst weight is from the optimum."""
+    return float(np.max(np.abs(run.best_weights - fit.weights)))
+
+
 def condition_summary(prepared: Prepared) -> tuple[float, float]:
     """(condition number of the raw data's Hessian, condition number of what GD actually sees)."""
     return prepared.raw_condition_number, prepared.theory.condition_number
@@ -200,26 +196,44 @@ def landscape_paths(
         else:
             theta = step_path(run)
             epoch = np.linspace(0.0, run.epochs_run, theta.shape[0])
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(**QUIET):
             loss = prepared.quadratic.loss(theta)
         paths[name] = np.column_stack([epoch, theta[:, i], theta[:, j], loss])
     return paths
 
 
+@dataclass(frozen=True)
+class LandscapeView:
+    """What the landscape chart draws: J over parameters i and j (the others at their optimum), each
+    run's path over them, and the optimum's (theta_i, theta_j)."""
+
+    grid: LossGrid
+    paths: dict[str, np.ndarray]
+    optimum: np.ndarray
+
+
+def landscape_view(prepared: Prepared, runs: Mapping[str, Trajectory], i: int, j: int) -> LandscapeView:
+    """The window is centred on the optimum and at most 4x the start's distance from it on each side,
+    so one diverging step does not flatten the picture."""
+    quadratic = prepared.quadratic
+    paths = landscape_paths(prepared, runs, i, j)
+    optimum = quadratic.theta_star[[i, j]]
+    start = next(iter(paths.values()))[0, 1:3]
+    span = 4.0 * max(float(np.abs(start - optimum).max()), 1e-6 + 1e-3 * float(np.abs(optimum).max()))
+    points = np.vstack([optimum, *(p[:, 1:3] for p in paths.values())])
+    grid = loss_grid(quadratic, window(points, max_span=span), i, j)
+    return LandscapeView(grid, paths, optimum)
+
+
 def sweep_runs(prepared: Prepared, plan: RunPlan, points: int = 60) -> dict[str, SweepResult]:
-    """A learning-rate sweep per planned optimizer on a log grid from 1e-4 to 2 alpha_max (>= 50 values);
-    the plan's alpha is the one thing not used."""
-    plan.check()
+    """A learning-rate sweep per planned spec on a log grid from 1e-4 to 2 alpha_max (>= 50 values);
+    the specs' alpha is the one thing not used."""
     alphas = alpha_grid(prepared.theory, n=points)
     return {
-        OPTIMIZERS[name].display_name: sweep(
-            prepared.train.X,
-            prepared.train.y,
-            alphas,
-            quadratic=prepared.quadratic,
-            **plan.descend_kwargs(name),
+        OPTIMIZERS[spec.optimizer].display_name: sweep(
+            prepared.train.X, prepared.train.y, alphas, spec, quadratic=prepared.quadratic
         )
-        for name in plan.optimizers
+        for spec in plan.specs
     }
 
 
@@ -229,18 +243,12 @@ def contraction_by_alpha(prepared: Prepared, alphas: np.ndarray, epochs: int = 2
     The measured value is the median of (J_{t+1} - J*) / (J_t - J*) over the later half of the epochs
     of a run from the origin where that ratio is measurable (the gap above round-off, the run finite).
     """
+    X, y = prepared.train.X, prepared.train.y
     predicted = np.array([prepared.theory.loss_rate(a) for a in alphas])
     measured = np.full(alphas.shape, np.nan)
+    from_origin = RunSpec(epochs=epochs, w0=0.0, b0=0.0)
     for k, alpha in enumerate(alphas):
-        run = descend(
-            prepared.train.X,
-            prepared.train.y,
-            alpha=alpha,
-            epochs=epochs,
-            w0=0.0,
-            b0=0.0,
-            quadratic=prepared.quadratic,
-        )
+        run = execute(X, y, from_origin.with_alpha(float(alpha)), prepared.quadratic)
         ratios = measured_contraction(run, prepared.quadratic)
         ratios = ratios[np.isfinite(ratios)]
         ratios = ratios[ratios.size // 2 :]

@@ -27,10 +27,10 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 import gdcore
-from gdcore.explain import plain_text
-from gdcore.settings import DEFAULTS, parse_query
+from gdcore.dashboard.explain import plain_text
+from gdcore.dashboard.settings import DEFAULTS, parse_query
 
-APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
+APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
 TIMEOUT = 60
 MAX_ROWS = 5000
 BLOG_METRICS = {"Best epoch": "100", "Error (MSE)": "378.512", "Weight w": "38.184", "Bias b": "0.451"}

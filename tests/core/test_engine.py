@@ -21,8 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gdcore
-from gdcore.engine import CHUNK_EPOCHS
-from gdcore.trajectory import Trajectory
+from gdcore.trajectory import CHUNK_EPOCHS, Trajectory
 
 FAST = settings(max_examples=40, deadline=None)
 

@@ -733,3 +733,46 @@ def _contraction_template() -> alt.TopLevelMixin:
     return (theory + measured + _alpha_rules(x)).properties(
         title="Plain GD: measured loss-gap factor per epoch (dots) vs theory rate(α)² (line)", height=300
     )
+
+
+# --- for notebooks: runs in, Altair charts out ------------------------------------------------------
+
+
+def _as_runs(runs: Mapping[str, Trajectory] | Trajectory) -> Mapping[str, Trajectory]:
+    return {"run": runs} if isinstance(runs, Trajectory) else runs
+
+
+def plot_loss(
+    runs: Mapping[str, Trajectory] | Trajectory, optimum_loss: float | None = None, log_scale: bool = True
+) -> alt.TopLevelMixin:
+    """Loss per epoch of one run or of {name: run}, the minimum J* as a rule (its best loss if not given).
+
+    >>> plot_loss({"GD": gdcore.descend(X, y)}, gdcore.least_squares(X, y).loss)   # in a notebook cell
+    """
+    runs = _as_runs(runs)
+    if optimum_loss is None:
+        optimum_loss = min(run.best_loss for run in runs.values())
+    return loss_chart(loss_table(runs), optimum_loss, log_scale).altair()
+
+
+def plot_parameters(
+    runs: Mapping[str, Trajectory] | Trajectory, fit: Fit, names: Sequence[str] | None = None
+) -> alt.TopLevelMixin:
+    """Every weight and the bias per epoch, with dashed rules at the least-squares values of `fit`."""
+    runs = _as_runs(runs)
+    d = fit.weights.shape[0]
+    names = (
+        list(names)
+        if names is not None
+        else (["w", "b"] if d == 1 else [f"w{k + 1}" for k in range(d)] + ["b"])
+    )
+    optimum = dict(zip(names, [*fit.weights.tolist(), fit.bias], strict=True))
+    return parameter_chart(parameter_table(runs, names), optimum).altair()
+
+
+def plot_fit(x: np.ndarray, y: np.ndarray, run: Trajectory, fit: Fit) -> alt.TopLevelMixin:
+    """One-feature data with the least-squares line and the run's line at its best epoch (a slider
+    under the chart moves it through the epochs)."""
+    points, lines, optimum = fit_tables(np.asarray(x, dtype=np.float64).ravel(), np.asarray(y), run, fit)
+    start = int(lines.loc[lines["epoch"] == run.best_epoch, "frame"].iloc[0])
+    return fit_chart(points, lines, optimum, start).altair()
