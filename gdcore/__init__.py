@@ -15,6 +15,7 @@ from gdcore.data import Dataset, SyntheticSpec, make_data
 from gdcore.datasets import DATASET_NAMES, load_dataset, train_test_indices, train_test_split
 from gdcore.engine import descend, run
 from gdcore.export import reproduce_code, trajectory_csv
+from gdcore.limits import StepLimits, forecast_epoch, limits_for, step_limits
 from gdcore.model import Quadratic, gradient, mse
 from gdcore.optimizers import OPTIMIZERS, Hyperparameter, Optimizer, get_optimizer
 from gdcore.reference import blog_shape_pitfall, reference_descend
@@ -38,6 +39,7 @@ __all__ = [
     "Quadratic",
     "RunSpec",
     "Scaler",
+    "StepLimits",
     "SweepResult",
     "SyntheticSpec",
     "Theory",
@@ -47,10 +49,12 @@ __all__ = [
     "analyze_quadratic",
     "blog_shape_pitfall",
     "descend",
+    "forecast_epoch",
     "get_optimizer",
     "gradient",
     "inspect_csv",
     "least_squares",
+    "limits_for",
     "load_dataset",
     "make_data",
     "measured_contraction",
@@ -60,6 +64,7 @@ __all__ = [
     "reproduce_code",
     "run",
     "standardize",
+    "step_limits",
     "step_path",
     "sweep",
     "train_test_indices",
