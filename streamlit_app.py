@@ -166,7 +166,7 @@ def data_controls(sb) -> bytes | None:
         sb.caption("442 patients, 10 features, target: disease progression after one year (raw units).")
     else:
         upload = sb.file_uploader(
-            f"CSV file (up to {gdcore.MAX_UPLOAD_MB} MB)", type=["csv", "txt"], key="upload"
+            f"CSV file (up to {gdcore.MAX_UPLOAD_MB} MB)", type=["csv", "tsv", "txt"], key="upload"
         )
         if upload is not None:
             csv_bytes = upload.getvalue()
@@ -461,6 +461,10 @@ def csv_choices(csv_bytes: bytes) -> CsvSelection | None:
     """Preview the upload and let the user pick target and features; None until a feature is chosen."""
     digest = hashlib.sha256(csv_bytes).hexdigest()
     preview = preview_csv(digest, csv_bytes)
+    if len(preview.numeric_columns) < 2:
+        # Nothing to choose from: read_csv raises the CsvError that names each column and why it is
+        # not numbers, which the page shows like every other bad file.
+        gdcore.read_csv(csv_bytes)
     if st.session_state.get("csv_digest") != digest:
         # A new file: its columns differ, so the previous file's choices must not carry over.
         for key in ("csv_target", "csv_features", "csv_drop"):
@@ -470,6 +474,9 @@ def csv_choices(csv_bytes: bytes) -> CsvSelection | None:
         f"📄 {preview.n_rows:,} rows, {len(preview.columns)} columns — choose the columns", expanded=True
     ):
         st.dataframe(preview.head, width="stretch")
+        st.caption(f"Read as {literal_markdown(preview.format_note)}.")
+        for note in preview.notes:
+            st.caption(literal_markdown(note))
         numeric = list(preview.numeric_columns)
         t_col, f_col = st.columns([1, 2])
         target = t_col.selectbox(

@@ -227,12 +227,12 @@ def test_binary_file_with_nul_bytes():
         gdcore.read_csv("a,y\n1,2\n3,4\n".encode("utf-16"))
 
 
-def test_text_that_is_not_utf8():
+def test_text_that_is_not_utf8_is_read_as_windows_1252_and_says_so():
     latin1 = "size,café\n1,2\n3,4\n".encode("latin-1")
-    with raises("the file is not UTF-8 text: byte 0xe9 at position 8 cannot be decoded"):
-        gdcore.read_csv(latin1)
-    with raises("save it as 'CSV UTF-8'"):
-        gdcore.inspect_csv(io.BytesIO(latin1))
+    data = gdcore.read_csv(latin1)
+    assert (data.feature_names, data.target_name) == (("size",), "café")
+    preview = gdcore.inspect_csv(io.BytesIO(latin1))
+    assert preview.format_note.startswith("Windows-1252 (not UTF-8)")
 
 
 @pytest.mark.parametrize(
