@@ -99,7 +99,9 @@ def test_each_constant_has_one_home():
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
             targets = node.targets if isinstance(node, ast.Assign) else []
             targets += [node.target] if isinstance(node, ast.AnnAssign) else []
-            names |= {t.id.lstrip("_") for t in targets if isinstance(t, ast.Name) and t.id.lstrip("_").isupper()}
+            names |= {
+                t.id.lstrip("_") for t in targets if isinstance(t, ast.Name) and t.id.lstrip("_").isupper()
+            }
         homes.update(names)
     assert [name for name, count in homes.items() if count > 1] == []
 
