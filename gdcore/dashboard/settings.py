@@ -181,7 +181,9 @@ def _number(key: str, text: str) -> float:
 def parse_query(params: dict[str, str]) -> tuple[Settings, list[str]]:
     """Settings from URL query parameters; a junk or out-of-range value keeps the default.
 
-    Returns the settings and one notice per value that was not used (unknown keys are ignored).
+    Returns the settings and one notice (a sentence for the page) per value that was not used as given:
+    "Link ignored a value: ..." (the default is used) or "Link value snapped: ..." (the nearest value a
+    log slider offers is used). Unknown keys are ignored.
     """
     values, hyper, notices = {}, [], []
     for key in (*KEYS, *HYPER_KEYS):
@@ -192,12 +194,12 @@ def parse_query(params: dict[str, str]) -> tuple[Settings, list[str]]:
         except ValueError as exc:
             default = HYPER_KEYS[key].default if key in HYPER_KEYS else getattr(DEFAULTS, key)
             shown = "full batch" if key == "batch_size" and default is None else repr(default)
-            notices.append(f"{exc}: using the default {shown} instead.")
+            notices.append(f"Link ignored a value: {exc}: using the default {shown} instead.")
             continue
         if key in SNAPPED and not math.isclose(value, float(params[key]), rel_tol=1e-3):
             notices.append(
-                f"{key} {_quote(str(params[key]))} is not one of the slider's values: "
-                f"using the nearest one, {value:g}."
+                f"Link value snapped: {key} {_quote(str(params[key]))} is between the slider's values, "
+                f"so the nearest one, {value:g}, is used."
             )
         if key in HYPER_KEYS:
             if value != HYPER_KEYS[key].default:

@@ -5,7 +5,7 @@
 * No import circle between gdcore's modules, counting imports inside functions too.
 * No module takes a private name (leading underscore) from another module.
 * Each module-level constant is defined in one module only (one home per rule: CHUNK_EPOCHS, QUIET...).
-* The page holds no arithmetic library: `streamlit_app.py` imports neither numpy nor pandas' numerics.
+* The page holds no arithmetic library: `streamlit_app.py` and `ui/` do not import numpy.
 """
 
 from __future__ import annotations
@@ -107,5 +107,13 @@ def test_each_constant_has_one_home():
 
 
 def test_the_page_imports_no_numerics():
-    roots = {module.split(".")[0] for module, _ in imports_of(REPO_ROOT / "streamlit_app.py")}
-    assert "numpy" not in roots
+    for path in [REPO_ROOT / "streamlit_app.py", *sorted((REPO_ROOT / "ui").glob("*.py"))]:
+        roots = {module.split(".")[0] for module, _ in imports_of(path)}
+        assert "numpy" not in roots, path.name
+
+
+def test_ui_sections_import_no_other_ui_section_upward():
+    """ui/ modules may use ui.cache, ui.state and ui.results (shared helpers), never the page itself."""
+    for path in sorted((REPO_ROOT / "ui").glob("*.py")):
+        for module, _ in imports_of(path):
+            assert module != "streamlit_app", path.name

@@ -57,7 +57,7 @@ def assert_no_traceback(at: AppTest) -> None:
 def notices(at: AppTest) -> list[str]:
     """The URL notices as they read on the page (the user's values inside are Markdown-escaped)."""
     shown = [plain_text(str(w.value)) for w in at.warning]
-    return [text for text in shown if text.startswith("Link ignored a value")]
+    return [text for text in shown if text.startswith(("Link ignored a value", "Link value snapped"))]
 
 
 def charts(at: AppTest) -> list:
@@ -198,7 +198,7 @@ def test_a_url_value_between_slider_choices_snaps_with_a_notice():
     assert_no_traceback(at)
     assert at.session_state["samples"] == 200 and at.session_state["epochs"] == 50
     assert notices(at) == [
-        "Link ignored a value: samples '150' is not one of the slider's values: using the nearest one, 200."
+        "Link value snapped: samples '150' is between the slider's values, so the nearest one, 200, is used."
     ]
 
 
@@ -493,8 +493,13 @@ def _name(func: ast.expr) -> str:
 
 
 def test_no_raw_html_from_user_input_in_the_app():
-    """`unsafe_allow_html` and raw-HTML calls (st.html, components.html) only ever with literal text."""
-    source = APP.read_text(encoding="utf-8")
+    """`unsafe_allow_html` and raw-HTML calls (st.html, components.html) only ever with literal text,
+    in the page and every section of it (ui/)."""
+    for path in [APP, *sorted((REPO_ROOT / "ui").glob("*.py"))]:
+        _check_no_raw_html(path.read_text(encoding="utf-8"))
+
+
+def _check_no_raw_html(source: str) -> None:
     tree = ast.parse(source)
     offenders = []
     for call in _calls(tree):

@@ -118,7 +118,7 @@ def test_any_text_gives_valid_settings_and_never_raises(params):
     assert isinstance(parsed.seed, int) and isinstance(parsed.epochs, int)
     # Each key either took the URL's value (no notice) or kept its default with a notice naming it.
     for key in params:
-        named = [n for n in notices if n.startswith(key)]
+        named = [n for n in notices if n.startswith(f"Link ignored a value: {key}")]
         assert len(named) <= 1
         if named:
             assert getattr(parsed, key) == getattr(DEFAULTS, key)
@@ -136,7 +136,8 @@ def test_alpha_snaps_to_the_nearest_choice(choice, factor):
         assert notices == []
     else:
         expected = (
-            f"alpha '{value!r}' is not one of the slider's values: using the nearest one, {parsed.alpha:g}."
+            f"Link value snapped: alpha '{value!r}' is between the slider's values, "
+            f"so the nearest one, {parsed.alpha:g}, is used."
         )
         assert notices == [expected]
 

@@ -1,0 +1,131 @@
+"""The results above the tabs: the status, the headline numbers and the four charts."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import gdcore
+from gdcore.dashboard import charts, experiment
+from gdcore.dashboard.explain import describe_status
+from gdcore.dashboard.settings import Settings
+
+
+def show_chart(spec: charts.ChartSpec, **kwargs) -> None:
+    st.vega_lite_chart(spec.vega_lite(), width="stretch", **kwargs)
+
+
+def headline(runs, prepared, settings: Settings) -> None:
+    fit, theory = prepared.fit, prepared.theory
+    main_run = next(iter(runs.values()))
+    status = describe_status(main_run, fit, theory, settings.alpha)
+    show = {"success": st.success, "info": st.info, "error": st.error}[status.level]
+    prefix = f"{next(iter(runs))}: " if len(runs) > 1 else ""
+    show(prefix + status.text, icon=status.icon)
+    if len(runs) > 1:
+        st.info(experiment.race_summary(runs, fit.loss), icon="🏁")
+    cols = st.columns(4)
+    cols[0].metric(
+        "Best epoch",
+        f"{main_run.best_epoch:,}",
+        f"of {main_run.epochs_run:,} run",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    cols[1].metric(
+        "Error (MSE)",
+        f"{main_run.best_loss:,.3f}",
+        f"{main_run.best_loss - fit.loss:+,.3f} vs optimum",
+        delta_color="inverse",
+        delta_arrow="off",
+    )
+    if main_run.n_features == 1:
+        w, w_star = float(main_run.best_weights[0]), float(fit.weights[0])
+        cols[2].metric(
+            "Weight w",
+            f"{w:,.3f}",
+            f"{w - w_star:+,.3f} vs w* = {w_star:,.3f}",
+            delta_color="off",
+            delta_arrow="off",
+        )
+    else:
+        off = experiment.largest_weight_error(main_run, fit)
+        cols[2].metric(
+            f"Weights: largest |w − w*| of {main_run.n_features}",
+            f"{off:,.3g}",
+            "see the parameter chart",
+            delta_color="off",
+            delta_arrow="off",
+        )
+    b = main_run.best_bias
+    cols[3].metric(
+        "Bias b",
+        f"{b:,.3f}",
+        f"{b - fit.bias:+,.3f} vs b* = {fit.bias:,.3f}",
+        delta_color="off",
+        delta_arrow="off",
+    )
+
+
+def parameter_names(dataset: gdcore.Dataset) -> list[str]:
+    if dataset.n_features == 1:
+        return ["w", "b"]
+    return [f"w[{name}]" for name in dataset.feature_names] + ["b"]
+
+
+def charts_section(prepared, runs) -> None:
+    fit, train = prepared.fit, prepared.train
+    log_scale = st.toggle("Log-scale loss axis", value=True, key="log_loss")
+    test = experiment.test_losses(prepared, runs)
+    show_chart(charts.loss_chart(charts.loss_table(runs, test), fit.loss, log_scale))
+    if test:
+        st.caption("Solid: training loss (what GD minimises). Dashed: loss on the held-out test rows.")
+    names = parameter_names(train)
+    optimum = dict(zip(names, [*fit.weights.tolist(), fit.bias], strict=True))
+    show_chart(charts.parameter_chart(charts.parameter_table(runs, names), optimum))
+    main_run = next(iter(runs.values()))
+    if train.n_features == 1:
+        points, lines, best_line = charts.fit_tables(train.X[:, 0], train.y, main_run, fit)
+        start_frame = int(lines.loc[lines["epoch"] == main_run.best_epoch, "frame"].iloc[0])
+        show_chart(charts.fit_chart(points, lines, best_line, start_frame))
+        st.caption("Drag the *Epoch frame* slider under the chart to watch the line move, epoch by epoch.")
+    else:
+        predicted = train.X @ main_run.best_weights + main_run.best_bias
+        show_chart(
+            charts.prediction_chart(
+                charts.prediction_tables(train.y, predicted),
+                f"Predicted against actual at the best epoch ({next(iter(runs))}); on the diagonal = perfect",
+            )
+        )
+    landscape(prepared, runs, names)
+
+
+def landscape(prepared, runs, names) -> None:
+    i, j = 0, len(names) - 1
+    if len(names) > 2:
+        for key in ("landscape_u", "landscape_v"):  # fewer features than before: drop a stale axis
+            if st.session_state.get(key, 0) >= len(names):
+                del st.session_state[key]
+        u_col, v_col = st.columns(2)
+        i = u_col.selectbox(
+            "Landscape: horizontal axis",
+            range(len(names)),
+            index=0,
+            key="landscape_u",
+            format_func=names.__getitem__,
+        )
+        j = v_col.selectbox(
+            "Landscape: vertical axis",
+            range(len(names)),
+            index=len(names) - 1,
+            key="landscape_v",
+            format_func=names.__getitem__,
+        )
+        if i == j:
+            st.warning("Choose two different parameters for the landscape's axes.")
+            return
+    view = experiment.landscape_view(prepared, runs, i, j)
+    cells, path_table, marks = charts.landscape_tables(view.grid, view.paths, view.optimum, 800)
+    title = f"Loss landscape J({names[i]}, {names[j]}) and the path taken"
+    show_chart(charts.landscape_chart(cells, path_table, marks, names[i], names[j], title))
+    if len(names) > 2:
+        st.caption("The other parameters are held at their least-squares values.")
