@@ -18,7 +18,7 @@ from gdcore.export import reproduce_code, trajectory_csv
 from gdcore.limits import StepLimits, forecast_epoch, limits_for, step_limits
 from gdcore.model import Quadratic, gradient, mse
 from gdcore.optimizers import OPTIMIZERS, Hyperparameter, Optimizer, get_optimizer
-from gdcore.reference import blog_shape_pitfall, reference_descend
+from gdcore.reference import blog_code_run, blog_printout, blog_shape_pitfall, reference_descend
 from gdcore.scaling import Scaler, standardize
 from gdcore.spec import RunSpec
 from gdcore.stepping import step_path
@@ -47,6 +47,8 @@ __all__ = [
     "alpha_grid",
     "analyze",
     "analyze_quadratic",
+    "blog_code_run",
+    "blog_printout",
     "blog_shape_pitfall",
     "descend",
     "forecast_epoch",

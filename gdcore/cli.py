@@ -10,6 +10,7 @@ from pathlib import Path
 from gdcore.data import SyntheticSpec
 from gdcore.export import trajectory_csv
 from gdcore.model import Quadratic
+from gdcore.reference import blog_code_run, blog_printout
 from gdcore.spec import RunSpec
 from gdcore.stepping import execute
 from gdcore.theory import analyze_quadratic, least_squares
@@ -40,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tol", type=float, default=None, help="stop when the loss stabilizes")
     parser.add_argument("--csv", type=Path, default=None, help="write the trajectory to this CSV")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead")
+    parser.add_argument(
+        "--blog-bug",
+        action="store_true",
+        help="run the blog's code as published (its shape bug and pairing bug kept) and print its line",
+    )
     return parser
 
 
@@ -62,8 +68,30 @@ def run(args: argparse.Namespace) -> dict:
     return {"data": data, "trajectory": trajectory, "fit": fit, "theory": theory}
 
 
+def blog_bug(args: argparse.Namespace) -> str:
+    """The blog's printout from its published loop on the data the flags describe (ValueError if bad)."""
+    if args.tol is not None or args.csv is not None or args.json:
+        raise ValueError("--blog-bug prints the blog's own line; it takes no --tol, --csv or --json")
+    data_spec, spec = specs_from_args(args)
+    data = data_spec.make()
+    run = blog_code_run(data.X, data.y, alpha=spec.alpha, epochs=spec.epochs, w0=spec.w0, b0=spec.b0)
+    return blog_printout(run)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.blog_bug:
+        try:
+            line = blog_bug(args)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(line)
+        print(
+            "(the blog's code as published: y - y_pred broadcasts (N,) - (N, 1) to an N x N matrix, and "
+            "each error is printed beside the weights after the next update; `python -m gdcore` runs it fixed)"
+        )
+        return 0
     try:
         result = run(args)
         if args.csv is not None:
