@@ -8,11 +8,12 @@ import gdcore
 from gdcore.dashboard.explain import literal_markdown
 from gdcore.dashboard.settings import ALPHA_CHOICES, to_query
 from ui.cache import prepare, run
+from ui.compare import compare_section
 from ui.csv_picker import csv_choices
 from ui.data_tab import data_section
 from ui.export_tab import export_section
 from ui.math_tab import math_section
-from ui.results import charts_section, headline
+from ui.results import charts_section, headline, parameter_names
 from ui.sidebar import data_controls, descent_controls
 from ui.state import current_settings, initialise_state
 from ui.sweep_tab import sweep_section
@@ -77,6 +78,7 @@ def main() -> None:
         )
     headline(runs, prepared, settings)
     charts_section(prepared, runs)
+    compare_section(prepared, runs, parameter_names(prepared.train))
     math_tab, sweep_tab, data_tab, export_tab = st.tabs(
         ["🧮 Math & theory", "📐 Learning-rate sweep", "🗂️ Data & weights", "⬇️ Export & share"]
     )

@@ -14,7 +14,7 @@ from gdcore.csv_input import MAX_UPLOAD_MB, CsvError, CsvPreview, inspect_csv, r
 from gdcore.data import Dataset, SyntheticSpec, make_data
 from gdcore.datasets import DATASET_NAMES, load_dataset, train_test_indices, train_test_split
 from gdcore.engine import descend, run
-from gdcore.export import reproduce_code, trajectory_csv
+from gdcore.export import reproduce_code, runs_csv, trajectory_csv
 from gdcore.limits import StepLimits, forecast_epoch, limits_for, step_limits
 from gdcore.model import Quadratic, gradient, mse
 from gdcore.optimizers import OPTIMIZERS, Hyperparameter, Optimizer, get_optimizer
@@ -65,6 +65,7 @@ __all__ = [
     "reference_descend",
     "reproduce_code",
     "run",
+    "runs_csv",
     "standardize",
     "step_limits",
     "step_path",

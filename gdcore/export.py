@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -25,6 +26,25 @@ def trajectory_csv(trajectory: Trajectory, feature_names=None) -> str:
     writer.writerow(trajectory.column_names(feature_names))
     for row in trajectory_table(trajectory):
         writer.writerow([int(row[0]), *(repr(float(v)) for v in row[1:])])
+    return buffer.getvalue()
+
+
+def runs_csv(runs: Mapping[str, Trajectory], feature_names=None) -> str:
+    """Every run's whole trajectory in one CSV: a `run` column (its name), then each run's
+    `trajectory_csv` columns (epoch, loss, weights..., bias), the runs one after another.
+    ValueError if the runs do not have the same number of weights (they are runs on one data set)."""
+    runs = dict(runs)
+    if not runs:
+        raise ValueError("no runs to write")
+    widths = {run.n_features for run in runs.values()}
+    if len(widths) > 1:
+        raise ValueError(f"runs on one data set have the same number of weights; got {sorted(widths)}")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["run", *next(iter(runs.values())).column_names(feature_names)])
+    for name, trajectory in runs.items():
+        for row in trajectory_table(trajectory):
+            writer.writerow([name, int(row[0]), *(repr(float(v)) for v in row[1:])])
     return buffer.getvalue()
 
 

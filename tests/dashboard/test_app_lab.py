@@ -405,7 +405,7 @@ def test_diabetes_standardized_converges_and_shows_both_condition_numbers():
     assert kappa < 1e3 < 1e7 < raw_kappa
     assert any("**Converged**" in s for s in texts(at, "success"))
     # The weights in original units are scikit-learn's least-squares coefficients.
-    table = at.dataframe[0].value
+    table = next(d.value for d in at.dataframe if "original units" in d.value.columns)
     reference = LinearRegression().fit(bunch.data, bunch.target)
     np.testing.assert_allclose(table["original units"], [*reference.coef_, reference.intercept_], rtol=1e-6)
 
