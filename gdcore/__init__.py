@@ -20,6 +20,7 @@ from gdcore.model import Quadratic, gradient, mse
 from gdcore.optimizers import OPTIMIZERS, Hyperparameter, Optimizer, get_optimizer
 from gdcore.reference import blog_code_run, blog_printout, blog_shape_pitfall, reference_descend
 from gdcore.scaling import Scaler, standardize
+from gdcore.scratch import scratch_script
 from gdcore.spec import RunSpec
 from gdcore.stepping import step_path
 from gdcore.sweep import SweepResult, alpha_grid, measured_contraction, sweep
@@ -66,6 +67,7 @@ __all__ = [
     "reproduce_code",
     "run",
     "runs_csv",
+    "scratch_script",
     "standardize",
     "step_limits",
     "step_path",

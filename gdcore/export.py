@@ -59,7 +59,13 @@ def reproduce_code(data: SyntheticSpec, spec: RunSpec) -> str:
         run_settings = {"optimizer": spec.optimizer} | run_settings
     run_args = "".join(f", {k}={v!r}" for k, v in run_settings.items())
     return (
-        "import gdcore  # pip install gdcore from this project's repository (see its README)\n\n"
+        "try:\n"
+        "    import gdcore\n"
+        "except ImportError:  # gdcore is this project's library: install it once\n"
+        "    raise SystemExit(\n"
+        "        \"gdcore is not installed. In a clone of the Gradient Descent Lab repository: pip install .  \"\n"
+        "        \"(or pip install 'gdcore @ git+<the repository URL>'); see its README.\"\n"
+        "    ) from None\n\n"
         f"data = gdcore.make_data({data_args})\n"
         f"run = gdcore.descend(data.X, data.y{run_args})\n"
         "print(run.summary_line())\n"
