@@ -17,6 +17,7 @@ from ui.results import charts_section, headline, parameter_names
 from ui.sidebar import data_controls, descent_controls
 from ui.state import current_settings, initialise_state
 from ui.sweep_tab import sweep_section
+from ui.tabs import open_tab
 
 st.set_page_config(page_title="Gradient Descent Lab", page_icon="📉", layout="wide")
 
@@ -79,17 +80,17 @@ def main() -> None:
     headline(runs, prepared, settings)
     charts_section(prepared, runs)
     compare_section(prepared, runs, parameter_names(prepared.train))
-    math_tab, sweep_tab, data_tab, export_tab = st.tabs(
-        ["🧮 Math & theory", "📐 Learning-rate sweep", "🗂️ Data & weights", "⬇️ Export & share"]
-    )
-    with math_tab:
-        math_section(prepared, runs, settings)
-    with sweep_tab:
-        sweep_section(prepared_key, settings, prepared, float(next(iter(runs.values())).loss[0]), csv_bytes)
-    with data_tab:
-        data_section(prepared, runs)
-    with export_tab:
-        export_section(prepared, runs, settings)
+    tab, container = open_tab()  # only the open tab's section runs
+    with container:
+        if tab == "math":
+            math_section(prepared, runs, settings)
+        elif tab == "sweep":
+            start_loss = float(next(iter(runs.values())).loss[0])
+            sweep_section(prepared_key, settings, prepared, start_loss, csv_bytes)
+        elif tab == "data":
+            data_section(prepared, runs)
+        else:
+            export_section(prepared, runs, settings)
 
 
 main()

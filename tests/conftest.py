@@ -41,6 +41,15 @@ class Problem:
         return self.X.shape[1] + 1
 
 
+def open_tab(at, name: str):
+    """Open one of the dashboard's tabs ("math", "sweep", "data", "export") in an AppTest session, as a
+    click on it does, and rerun: only the open tab is rendered."""
+    from ui.tabs import TAB_KEY, TABS
+
+    at.session_state[TAB_KEY] = TABS[name]
+    return at.run()
+
+
 def design_matrix(X: np.ndarray) -> np.ndarray:
     """A = [X, 1], built explicitly (the engine never builds it)."""
     X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)

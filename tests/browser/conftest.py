@@ -290,7 +290,10 @@ class AppPage:
         return dict(parse_qsl(urlsplit(self.page.url).query))
 
     def open_tab(self, name_part: str) -> None:
-        self.page.get_by_test_id("stTab").filter(has_text=name_part).first.click()
+        """Click a tab and wait for the rerun that renders it (only the open tab is rendered)."""
+        tab = self.page.get_by_test_id("stTab").filter(has_text=name_part).first
+        if tab.get_attribute("aria-selected") != "true":
+            self.rerun_after(tab.click)
 
     def screenshot(self, path: Path, full_dashboard: bool = False) -> Path:
         """Save a screenshot; with `full_dashboard` the viewport grows to the height of the scrolling

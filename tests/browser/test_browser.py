@@ -161,10 +161,10 @@ def test_share_link_reopens_the_same_experiment(app_page, new_app_page):
     app.press_on_slider("alpha", "ArrowRight")
     app.type_number("epochs", 40)
     app.type_number("w0", -7)
+    shown = {"alpha": app.slider_value("alpha"), "metrics": app.metrics()}  # with the first tab open
     app.open_tab("Export")
     link = app.page.get_by_test_id("stCode").filter(has_text="http").last.inner_text().strip()
     assert link.startswith(app.server.url.rstrip("/")) and "epochs=40" in link, link
-    shown = {"alpha": app.slider_value("alpha"), "metrics": app.metrics()}
 
     other = new_app_page()
     other.page.goto(link)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import BLOG_LINE, REPO_ROOT, design_matrix
+from conftest import BLOG_LINE, REPO_ROOT, design_matrix, open_tab
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
@@ -128,6 +128,8 @@ def status(at: AppTest) -> tuple[str, str]:
 
 
 def code_blocks(at: AppTest) -> list[str]:
+    """The code blocks of the Export & share tab: the reproduce snippet and the share link."""
+    open_tab(at, "export")
     return [c.value for c in at.code]
 
 
@@ -404,7 +406,7 @@ def changed_app(media) -> AppTest:
 
 def downloaded_csv(at: AppTest, media: dict) -> pd.DataFrame:
     """The CSV a click on the download button delivers (eager: the stored bytes; deferred: the callable's)."""
-    button = at.get_by_key("download_csv").proto
+    button = open_tab(at, "export").get_by_key("download_csv").proto
     if button.url:
         content = media[Path(urlsplit(button.url).path).stem]
     else:

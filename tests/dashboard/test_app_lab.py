@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import design_matrix
+from conftest import design_matrix, open_tab
 from sklearn.datasets import load_diabetes, make_regression
 from sklearn.linear_model import LinearRegression
 from streamlit.testing.v1 import AppTest
@@ -298,7 +298,10 @@ def test_batch_32_matches_descend_and_the_path_has_fractional_epochs():
 # ---------------------------------------------------------------- learning-rate sweep
 @pytest.fixture(scope="module")
 def sweep_app() -> AppTest:
-    return run_app(optimizers=THREE, sweep=True)
+    at = open_tab(run_app(optimizers=THREE), "sweep")
+    at.get_by_key("sweep").set_value(True).run()
+    assert_ok(at)
+    return at
 
 
 def test_sweep_is_off_until_toggled(three_app):
@@ -397,13 +400,13 @@ def test_diabetes_standardized_converges_and_shows_both_condition_numbers():
     assert alpha < gdcore.analyze(z.X, z.y).alpha_opt  # a converging step for the standardized data
     at = run_app(source="diabetes", standardize=True, alpha=alpha, epochs=20_000)
     assert not [w for w in texts(at, "warning") if "slider" in w]
-    m = metrics(at)
-    assert m["Condition number (raw → as fitted)"] == f"{raw_kappa:.3g} → {kappa:.3g}"
-    assert m["Condition number"] == f"{kappa:.4g}"
+    assert metrics(at)["Condition number"] == f"{kappa:.4g}"  # the Math & theory tab, open at first
     [delta] = [x.proto.delta for x in at.metric if x.label == "Condition number"]
     assert delta == f"{raw_kappa:.4g} before standardizing"
     assert kappa < 1e3 < 1e7 < raw_kappa
     assert any("**Converged**" in s for s in texts(at, "success"))
+    open_tab(at, "data")
+    assert metrics(at)["Condition number (raw → as fitted)"] == f"{raw_kappa:.3g} → {kappa:.3g}"
     # The weights in original units are scikit-learn's least-squares coefficients.
     table = next(d.value for d in at.dataframe if "original units" in d.value.columns)
     reference = LinearRegression().fit(bunch.data, bunch.target)
@@ -461,7 +464,7 @@ def test_test_fraction_adds_the_held_out_loss():
     data = gdcore.Dataset(X, y, np.full(1, np.nan), ("x",), "blog")
     train, test = gdcore.train_test_split(data, 0.2, seed=DEFAULTS.seed)  # the app splits with the seed
     assert (train.n_samples, test.n_samples) == (80, 20)
-    assert metrics(at)["Test rows"] == "20" and metrics(at)["Training rows"] == "80"
+    assert metrics(open_tab(at, "data"))["Test rows"] == "20" and metrics(at)["Training rows"] == "80"
     literal = literal_run(train.X, train.y, "gd")
     rows = loss.query("series == 'train'").sort_values("epoch")
     epochs = rows["epoch"].to_numpy()
@@ -504,6 +507,7 @@ def test_csv_upload_runs_on_the_file(good_csv_app):
     assert at.get_by_key("csv_features").value == ["a", "b", "c"]
     assert at.dataframe[0].value.shape == (5, 4)  # the first rows, shown before the run
     check_csv_run(at, "y", ["a", "b", "c"])
+    open_tab(at, "export")
     assert any("uploaded file is not part of the link" in c for c in texts(at, "caption"))
 
 
@@ -588,7 +592,7 @@ def test_nan_rows_can_be_dropped():
     assert dataset.n_samples == 3
     np.testing.assert_allclose(dataset.X[:, 0], [1.0, 4.0, 7.0])
     run = descend_like_app(dataset.X, dataset.y)
-    m = metrics(at)
+    m = metrics(open_tab(at, "data"))
     assert m["Training rows"] == "3"
     assert (m["Best epoch"], m["Error (MSE)"]) == (f"{run.best_epoch:,}", f"{run.best_loss:,.3f}")
     literal = literal_run(dataset.X, dataset.y, "gd")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import open_tab
 
 import gdcore
 from gdcore.csv_input import MAX_UPLOAD_BYTES
@@ -536,6 +537,7 @@ def test_html_in_a_csv_column_name_is_shown_as_text():
     assert len(charts(at)) == 4
     assert at.selectbox(key="csv_target").value == names[2]  # pickers hold the names as plain strings
     assert at.multiselect(key="csv_features").value == names[:2]
+    open_tab(at, "data")
     # Wherever a name reaches Markdown it reads as itself once rendered, and no character of it is left
     # to act as Markdown or HTML: every punctuation mark is backslash-escaped.
     reached = 0
