@@ -35,7 +35,11 @@ def csv_choices(csv_bytes: bytes) -> CsvSelection | None:
         numeric = list(preview.numeric_columns)
         t_col, f_col = st.columns([1, 2])
         target = t_col.selectbox(
-            "Target column (y)", numeric, index=numeric.index(preview.default_target), key="csv_target"
+            "Target column (y)",
+            numeric,
+            index=numeric.index(preview.default_target),
+            key="csv_target",
+            persist_state="page",  # the choice survives a visit to another source
         )
         choices = [c for c in numeric if c != target]
         features = f_col.multiselect(
@@ -43,11 +47,14 @@ def csv_choices(csv_bytes: bytes) -> CsvSelection | None:
             choices,
             default=[c for c in preview.default_features if c in choices],
             key="csv_features",
+            persist_state="page",
         )
         drop = False
         if preview.nonfinite_rows:
             drop = st.checkbox(
-                f"Drop the {preview.nonfinite_rows:,} row(s) with empty, NaN or inf cells", key="csv_drop"
+                f"Drop the {preview.nonfinite_rows:,} row(s) with empty, NaN or inf cells",
+                key="csv_drop",
+                persist_state="page",
             )
     if not features:
         st.info("Choose at least one feature column to fit.")

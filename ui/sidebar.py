@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import gdcore
+from gdcore.dashboard.explain import literal_markdown
 from gdcore.dashboard.settings import (
     ALPHA_CHOICES,
     BATCH_CHOICES,
@@ -12,9 +13,18 @@ from gdcore.dashboard.settings import (
     SOURCES,
     TOL_CHOICES,
     UI_RANGES,
+    input_range,
 )
 from gdcore.optimizers import OPTIMIZERS
-from ui.state import keep_an_optimizer, new_seed, reset_to_blog
+from ui.state import (
+    keep_an_optimizer,
+    keep_in_range,
+    keep_upload,
+    kept_upload,
+    new_seed,
+    reset_to_blog,
+    shown_number,
+)
 
 SOURCE_LABELS = {
     "synthetic": "Synthetic (make_regression)",
@@ -23,8 +33,32 @@ SOURCE_LABELS = {
 }
 
 
+def number_field(container, name: str, key: str, **kwargs) -> None:
+    """A number input whose label states its allowed range. The range is enforced by `keep_in_range`,
+    not by the widget's min/max: the browser would refuse an out-of-range entry with a red field that
+    keeps showing it while the run uses the previous value."""
+    low, high = input_range(key)
+    span = f"±{shown_number(high)}" if low == -high else f"{shown_number(low)} to {shown_number(high)}"
+    container.number_input(
+        f"{name} ({span})",
+        key=key,
+        on_change=keep_in_range,
+        args=(key, name),
+        **kwargs,
+    )
+    notice = st.session_state.get("range_notices", {}).pop(key, None)
+    if notice:
+        container.caption(f":orange[{notice}]")
+
+
 def data_controls(sb) -> bytes | None:
     """The data source and its options; returns the uploaded CSV's bytes, if any."""
+    # Streamlit draws a number field's "Press Enter to apply" inside the field, over long digits; this
+    # moves it just below the field. Style only (a literal, nothing from the user).
+    st.html(
+        "<style>[data-testid='stNumberInput'] [data-testid='InputInstructions']"
+        " { top: 1px; bottom: auto; line-height: 1; }</style>"
+    )
     sb.header("Data")
     sb.radio("Source", SOURCES, key="source", format_func=SOURCE_LABELS.get, horizontal=False)
     csv_bytes = None
@@ -42,25 +76,32 @@ def data_controls(sb) -> bytes | None:
         sb.slider(
             "Noise (std of y's noise)", *UI_RANGES["noise"], step=1.0, key="noise", persist_state="page"
         )
-        sb.number_input(
+        number_field(
+            sb,
             "True intercept",
-            *UI_RANGES["intercept"],
+            "intercept",
             step=1.0,
-            key="intercept",
             persist_state="page",
             help="make_regression's bias: the b that gradient descent should find (the blog used 0).",
         )
-        seed_col, button_col = sb.columns([3, 2], vertical_alignment="bottom")
-        seed_col.number_input("Seed", *UI_RANGES["seed"], step=1, key="seed", persist_state="page")
-        button_col.button("🎲 New seed", on_click=new_seed, width="stretch")
+        number_field(sb, "Seed", "seed", step=1, persist_state="page")
+        sb.button("🎲 New random seed", on_click=new_seed, width="stretch")
     elif source == "diabetes":
         sb.caption("442 patients, 10 features, target: disease progression after one year (raw units).")
     else:
-        upload = sb.file_uploader(
-            f"CSV file (up to {gdcore.MAX_UPLOAD_MB} MB)", type=["csv", "tsv", "txt"], key="upload"
+        sb.file_uploader(
+            f"CSV file (up to {gdcore.MAX_UPLOAD_MB} MB)",
+            type=["csv", "tsv", "txt"],
+            key="upload",
+            on_change=keep_upload,
         )
-        if upload is not None:
-            csv_bytes = upload.getvalue()
+        kept = kept_upload()
+        if kept is not None:
+            name, csv_bytes = kept
+            if st.session_state.get("upload") is None:  # the uploader was away (another source chosen)
+                sb.caption(
+                    f"Using **{literal_markdown(name)}**, uploaded earlier; drop a file above to replace it."
+                )
     sb.toggle("Standardize features (z-scores)", key="standardize")
     sb.slider("Test fraction (held out, seeded)", *UI_RANGES["test_fraction"], step=0.05, key="test_fraction")
     return csv_bytes
@@ -77,6 +118,9 @@ def descent_controls(sb):
         key="optimizers",
         format_func=lambda name: OPTIMIZERS[name].display_name,
         on_change=keep_an_optimizer,
+        # Without the "Select N matches" entry, typing "Ada" + Enter adds the highlighted optimizer only.
+        select_all=False,
+        filter_mode="contains",
     )
     sb.select_slider(
         "Batch size",
@@ -89,10 +133,10 @@ def descent_controls(sb):
         "Learning rate α (log scale)", options=ALPHA_CHOICES, key="alpha", format_func=lambda v: f"{v:g}"
     )
     alpha_slot = sb.container()
-    sb.number_input("Epochs", *UI_RANGES["epochs"], step=10, key="epochs")
+    number_field(sb, "Epochs", "epochs", step=10)
     w_col, b_col = sb.columns(2)
-    w_col.number_input("Start w", *UI_RANGES["w0"], step=1.0, key="w0")
-    b_col.number_input("Start b", *UI_RANGES["b0"], step=1.0, key="b0")
+    number_field(w_col, "Start w", "w0", step=1.0)
+    number_field(b_col, "Start b", "b0", step=1.0)
     sb.checkbox("Stop when the error stabilizes", key="stop")
     sb.select_slider(
         "…when the relative change is below",
@@ -106,12 +150,13 @@ def descent_controls(sb):
         with sb.expander("Optimizer hyperparameters"):
             for name in chosen:
                 for hp in OPTIMIZERS[name].hyperparameters:
-                    st.number_input(
+                    number_field(
+                        st,
                         f"{OPTIMIZERS[name].display_name}: {hp.name}",
-                        key=f"{name}_{hp.name}",
+                        f"{name}_{hp.name}",
                         format="%.4g",
                         step=0.01 if hp.default >= 0.01 else hp.default,
-                        help=f"{hp.help}. Allowed: {hp.limits.describe()}.",
+                        help=f"{hp.help} (the optimizer allows {hp.limits.describe()}).",
                         persist_state="page",
                     )
     sb.divider()

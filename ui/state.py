@@ -7,7 +7,7 @@ import secrets
 
 import streamlit as st
 
-from gdcore.dashboard.settings import DEFAULTS, HYPER_KEYS, KEYS, Settings, parse_query
+from gdcore.dashboard.settings import DEFAULTS, HYPER_KEYS, KEYS, Settings, input_range, parse_query
 
 
 def apply_settings(settings: Settings) -> None:
@@ -32,6 +32,53 @@ def keep_an_optimizer() -> None:
             st.session_state.get("optimizers_chosen") or DEFAULTS.optimizers
         )
         st.session_state["optimizer_kept"] = True
+
+
+def shown_number(value: float) -> str:
+    """A number as the range notices and labels write it: 100,000, 0.9999, 1e-16, -100."""
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.0f}" if value.is_integer() and abs(value) < 1e15 else f"{value:.4g}"
+
+
+def keep_in_range(key: str, label: str) -> None:
+    """on_change of a number input: a value outside `input_range(key)` becomes the nearest allowed one,
+    written back into the field, so the field and the run agree (the browser would otherwise keep a red
+    field showing the typed value while the run used the previous one); a notice says what happened."""
+    low, high = input_range(key)
+    value = st.session_state[key]
+    if value is None:  # an emptied field: the setting's default
+        value = HYPER_KEYS[key].default if key in HYPER_KEYS else getattr(DEFAULTS, key)
+    kept = type(low)(min(max(value, low), high))  # an int setting stays an int
+    if kept != value:
+        st.session_state.setdefault("range_notices", {})[key] = (
+            f"{label}: {shown_number(value)} is outside {shown_number(low)} to {shown_number(high)}, "
+            f"so {shown_number(kept)} is used."
+        )
+    st.session_state[key] = kept
+
+
+KEPT_UPLOAD = "kept_upload"  # (file name, bytes) of the uploaded CSV, outside the uploader's own state
+
+
+def keep_upload() -> None:
+    """on_change of the CSV uploader: keep the new file, or forget it when the user removed it.
+
+    The uploader's state goes when another source is chosen (the widget is not drawn then); the kept
+    copy is what brings the file back when the user returns to "Upload a CSV"."""
+    upload = st.session_state.get("upload")
+    if upload is None:
+        st.session_state.pop(KEPT_UPLOAD, None)
+    else:
+        st.session_state[KEPT_UPLOAD] = (upload.name, upload.getvalue())
+
+
+def kept_upload() -> tuple[str, bytes] | None:
+    """The uploaded CSV file as (name, bytes), whether or not the uploader shows it right now."""
+    upload = st.session_state.get("upload")
+    if upload is not None and KEPT_UPLOAD not in st.session_state:  # uploaded before keep_upload ran
+        keep_upload()
+    return st.session_state.get(KEPT_UPLOAD)
 
 
 def initialise_state() -> None:

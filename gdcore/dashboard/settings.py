@@ -107,12 +107,29 @@ HYPER_KEYS = {
 
 SNAPPED = ("alpha", "samples", "tol")  # log-scale sliders: a URL value between two choices snaps
 
+# An open end of a registry range moved inward to the nearest value its input offers: decay factors
+# [0, 1) are typed with 4 digits, so 0.9999 is the largest; epsilons (0, 1] reach down to 1e-16.
+OPEN_END_INSET = {"high": 1e-4, "low": 1e-16}
+
+
+def _input_range(limits) -> tuple[float, float]:
+    """The inclusive (low, high) an input offers for a registry range (every hyperparameter has both)."""
+    low = limits.low + (OPEN_END_INSET["low"] if limits.low_open else 0.0)
+    high = limits.high - (OPEN_END_INSET["high"] if limits.high_open else 0.0)
+    return float(f"{low:.4g}"), float(f"{high:.4g}")
+
+
+HYPER_RANGES = {key: _input_range(h.limits) for key, h in HYPER_KEYS.items()}
+
+
+def input_range(key: str) -> tuple[float, float]:
+    """The inclusive range a number input (and a link) may set for `key`: UI_RANGES or HYPER_RANGES."""
+    return HYPER_RANGES[key] if key in HYPER_RANGES else UI_RANGES[key]
+
 
 def _parse_one(key: str, raw: str):
     """Turn one URL value into a setting the controls can show, or raise ValueError saying why not."""
     text = raw.strip()
-    if key in HYPER_KEYS:
-        return HYPER_KEYS[key].limits.check(key, _number(key, text))
     if key == "source":
         if text not in SOURCES:
             raise ValueError(f"source must be one of {', '.join(SOURCES)}; got {_quote(raw)}")
@@ -149,7 +166,7 @@ def _parse_one(key: str, raw: str):
             raise ValueError(f"{key} must be from {_bound(low)} to {_bound(high)}; got {_quote(raw)}")
         # The control is a log-scale slider: take the nearest value it offers.
         return min(choices, key=lambda c: abs(math.log(c / number)))
-    low, high = UI_RANGES[key]
+    low, high = input_range(key)  # a hyperparameter's range lies inside the registry's limits
     if not low <= number <= high:
         raise ValueError(f"{key} must be from {_bound(low)} to {_bound(high)}; got {_quote(raw)}")
     if key in ("seed", "epochs", "features"):

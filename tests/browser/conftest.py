@@ -348,6 +348,22 @@ def app_page(browser, server) -> Iterator[AppPage]:
 
 
 @pytest.fixture
+def app_page_at(browser, server) -> Iterator[Callable[[int], AppPage]]:
+    """A factory of pages `width` px wide (390: a phone, 1024: a tablet or small laptop, 1440: a desktop),
+    each in its own context (its own session), 900 px high."""
+    contexts = []
+
+    def make(width: int, height: int = 900) -> AppPage:
+        context, app = _new_app_page(browser, server, {"width": width, "height": height})
+        contexts.append(context)
+        return app
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
 def new_app_page(browser, server) -> Iterator[Callable[[], AppPage]]:
     """A factory of extra independent pages (separate contexts, hence separate sessions)."""
     contexts = []

@@ -130,31 +130,6 @@ def test_url_with_query_parameters_restores_that_view(app_page, new_app_page, sc
     other.assert_no_console_errors()
 
 
-def test_widgets_refuse_out_of_range_values(app_page):
-    """Typed into a number input, 0 epochs, 100,001 epochs, w0 = 1e300 or a negative seed are refused by
-    the widget itself: a message under it, no rerun, the experiment and the other settings unchanged."""
-    app = app_page.open_until_charts({"alpha": 0.1})
-    before_metrics, before_reruns = app.metrics(), app.reruns()
-    shown = {key: app.number_value(key) for key in ("epochs", "w0", "seed")}
-    for key, bad in [("epochs", "0"), ("epochs", "100001"), ("w0", "1e300"), ("seed", "-5")]:
-        field_ = app.widget(key).locator("input").first
-        field_.fill(bad)
-        field_.press("Enter")
-        app.widget(key).get_by_text("outside the allowed range").wait_for()
-        low, high = gdcore.dashboard.settings.UI_RANGES[key]
-        said = re.search(r"between (-?\d+(?:\.\d+)?) and (-?\d+(?:\.\d+)?)", app.widget(key).inner_text())
-        assert said and (float(said[1]), float(said[2])) == (low, high), app.widget(key).inner_text()
-        field_.fill(shown[key])  # the committed value again: nothing to send
-        field_.blur()
-    app.page.wait_for_timeout(500)
-    app.wait_idle()
-    assert app.reruns() == before_reruns
-    assert app.metrics() == before_metrics
-    assert app.slider_value("alpha") == "0.1"
-    assert app.exceptions() == []
-    app.assert_no_console_errors()
-
-
 def test_share_link_reopens_the_same_experiment(app_page, new_app_page):
     app = app_page.open_until_charts()
     app.press_on_slider("alpha", "ArrowRight")

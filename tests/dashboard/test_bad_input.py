@@ -107,7 +107,9 @@ BAD_URL_VALUES = [
     ("optimizers", "gd,sgd2", "optimizers must be a comma list of gd,"),
     ("optimizers", ",", "optimizers must be a comma list of gd,"),
     ("batch_size", "3", "batch_size must be full or one of 1, 8,"),
-    ("adam_beta1", "2", "adam_beta1 must be a finite number >= 0 and < 1; got 2.0"),
+    ("adam_beta1", "2", "adam_beta1 must be from 0 to 0.9999; got '2'"),
+    ("momentum_beta", "1", "momentum_beta must be from 0 to 0.9999; got '1'"),
+    ("adam_eps", "0", "adam_eps must be from 1e-16 to 1; got '0'"),
 ]
 
 
