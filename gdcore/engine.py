@@ -11,26 +11,36 @@ import numpy as np
 
 from gdcore.model import Quadratic
 from gdcore.spec import RunSpec
-from gdcore.stepping import execute
+from gdcore.stepping import Progress, execute
 from gdcore.trajectory import Trajectory
 from gdcore.validation import as_regression_arrays
 
 
-def run(X, y, spec: RunSpec, *, record_steps: bool = False, quadratic: Quadratic | None = None) -> Trajectory:
+def run(
+    X,
+    y,
+    spec: RunSpec,
+    *,
+    record_steps: bool = False,
+    quadratic: Quadratic | None = None,
+    on_progress: Progress | None = None,
+) -> Trajectory:
     """Run `spec` on X (N,), (N, 1) or (N, d) and y (N,) or (N, 1); see `descend` for the loss and rule.
 
     `quadratic` may pass the data's precomputed sufficient statistics (`Quadratic.from_data(X, y)`); it
     is checked against X and y (shape, and the means it holds) and a ValueError says when it does not
     belong to them. With `record_steps`, a mini-batch run keeps its steps (`Trajectory.steps`).
+    `on_progress(epochs_done, epochs_total)` is called after each chunk of epochs; an exception it
+    raises propagates and abandons the run (a caller that no longer wants it cancels it that way).
     """
     X, y = as_regression_arrays(X, y)
     if not isinstance(spec, RunSpec):
         raise ValueError(f"spec must be a gdcore.RunSpec; got {type(spec).__name__}")
     if quadratic is None:
-        quadratic = Quadratic.from_data(X, y)
+        quadratic = Quadratic.from_checked(X, y)
     else:
         _check_belongs(quadratic, X, y)
-    return execute(X, y, spec, quadratic, record_steps)
+    return execute(X, y, spec, quadratic, record_steps, on_progress=on_progress)
 
 
 def descend(

@@ -3,11 +3,16 @@
 Two views of the same cost:
 
 * `mse` and `gradient` read the data directly: the blog's formulas, vectorised and shape-safe.
-* `Quadratic` keeps only the sufficient statistics of the data. With A = [X, 1] and theta = (w, b),
+* `Quadratic` keeps only the sufficient statistics of the data. With A = [X, 1], theta = (w, b) and any
+  reference point theta_r with residual r = y - A theta_r, the loss is exactly
 
-      J(theta) = J* + (theta - theta*)^T M (theta - theta*),     M = A^T A / N,
+      J(theta_r + delta) = J(theta_r) - 2 (A^T r / N)^T delta + delta^T M delta,     M = A^T A / N,
 
-  so after one O(N d^2) pass every loss, gradient and Hessian costs O(d^2), whatever N.
+  so after one O(N d^2) pass every loss, gradient and Hessian costs O(d^2), whatever N. The linear term
+  vanishes only in exact arithmetic at the optimum; it is kept, so a loss from the statistics is the
+  data loss of its parameters to rounding.
+* `StartPoint` is a run's start measured on the data itself (J_0, the gradient, the residual): runs move
+  relative to it, so a start on an exact fit has loss 0 and gradient 0 exactly, as in the literal loop.
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ class Quadratic:
     """The MSE of one data set as a quadratic in theta = (w_1..w_d, b).
 
     Attributes: `moment` M = A^T A / N, `cross` c = A^T y / N, `theta_star` the minimum-norm minimiser,
-    `loss_star` J(theta_star), and the eigen-decomposition H = Q diag(lam) Q^T of the Hessian
+    `loss_star` J(theta_star) and `residual_cross` A^T r* / N (r* = y - A theta*), both measured on the
+    data, `y_mean_square` mean(y^2) = J(0), and the eigen-decomposition H = Q diag(lam) Q^T of the Hessian
     H = (2/N) A^T A, with eigenvalues below a rounding threshold set to exactly 0 (flat directions).
     """
 
@@ -50,6 +56,8 @@ class Quadratic:
     loss_star: float
     eigenvalues: np.ndarray
     eigenvectors: np.ndarray
+    residual_cross: np.ndarray
+    y_mean_square: float
 
     @property
     def n_params(self) -> int:
@@ -59,6 +67,11 @@ class Quadratic:
     def from_data(cls, X, y) -> Quadratic:
         """One pass over the data: X^T X, X^T 1, X^T y, 1^T y (A = [X, 1] is never built)."""
         X, y = as_regression_arrays(X, y)
+        return cls.from_checked(X, y)
+
+    @classmethod
+    def from_checked(cls, X: np.ndarray, y: np.ndarray) -> Quadratic:
+        """`from_data` for X (N, d) and y (N,) float64 already validated (`as_regression_arrays`)."""
         n, d = X.shape
         x_sum = X.sum(axis=0)
         moment = np.empty((d + 1, d + 1))
@@ -75,13 +88,63 @@ class Quadratic:
         theta_star = eigenvectors @ (inverse * (eigenvectors.T @ (2.0 * cross)))
         residual = y - (X @ theta_star[:d] + theta_star[d])
         loss_star = float(residual @ residual / n)
-        return cls(n, moment, cross, theta_star, loss_star, eigenvalues, eigenvectors)
+        residual_cross = np.append(X.T @ residual, residual.sum()) / n
+        return cls(
+            n,
+            moment,
+            cross,
+            theta_star,
+            loss_star,
+            eigenvalues,
+            eigenvectors,
+            residual_cross,
+            float(y @ y / n),
+        )
 
     def loss(self, theta: np.ndarray) -> np.ndarray:
-        """J(theta) = J* + e^T M e with e = theta - theta*; theta may be (p,) or (..., p)."""
+        """J(theta) = J* - 2 (A^T r*/N)^T e + e^T M e with e = theta - theta*, never below 0 (a clamp that
+        only rounding can reach); theta may be (p,) or (..., p)."""
         error = np.asarray(theta, dtype=np.float64) - self.theta_star
-        return self.loss_star + np.einsum("...i,ij,...j->...", error, self.moment, error)
+        quadratic = ((error @ self.moment) * error).sum(axis=-1)
+        return np.maximum(self.loss_star - 2.0 * (error @ self.residual_cross) + quadratic, 0.0)
 
     def grad(self, theta: np.ndarray) -> np.ndarray:
-        """dJ/dtheta = 2 (M theta - c); theta may be (p,) or (..., p)."""
-        return 2.0 * (np.asarray(theta, dtype=np.float64) @ self.moment - self.cross)
+        """dJ/dtheta = 2 (M e - A^T r*/N) with e = theta - theta*; theta may be (p,) or (..., p)."""
+        error = np.asarray(theta, dtype=np.float64) - self.theta_star
+        return 2.0 * (error @ self.moment - self.residual_cross)
+
+
+@dataclass(frozen=True, eq=False)
+class StartPoint:
+    """A run's start theta_0, measured on the data: residual r_0 = y - A theta_0 (N,), loss
+    J_0 = mean(r_0^2) and gradient g_0 = -(2/N) A^T r_0.
+
+    Runs move relative to it: a batch's gradient after a move delta is H_B delta - (2/n_B) A_B^T r_0,B,
+    the full batch's g_0 + H delta. On an exact fit r_0 = 0 exactly, so J_0 = 0 and nothing moves, as in
+    the literal loop.
+    """
+
+    theta: np.ndarray
+    residual: np.ndarray
+    loss: float
+    grad: np.ndarray
+
+    @classmethod
+    def measure(cls, X: np.ndarray, y: np.ndarray, quadratic: Quadratic, theta0: np.ndarray) -> StartPoint:
+        """One O(N d) pass over validated data; none at theta_0 = 0, where r_0 = y and the rest is known."""
+        theta0 = np.asarray(theta0, dtype=np.float64)
+        if not theta0.any():
+            return cls(theta0, y, quadratic.y_mean_square, -2.0 * quadratic.cross)
+        n = X.shape[0]
+        with np.errstate(over="ignore", invalid="ignore"):
+            residual = y - (X @ theta0[:-1] + theta0[-1])
+            loss = float(residual @ residual / n)
+            grad = (-2.0 / n) * np.append(X.T @ residual, residual.sum())
+        return cls(theta0, residual, loss, grad)
+
+    def loss_at(self, quadratic: Quadratic, delta: np.ndarray) -> np.ndarray:
+        """J(theta_0 + delta) for moves delta (..., p): `Quadratic.loss` of those parameters (rounding of
+        J*, not of J_0), and exactly J_0 where delta is exactly 0."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss = quadratic.loss(self.theta + delta)
+        return np.where((delta == 0.0).all(axis=-1), self.loss, loss)

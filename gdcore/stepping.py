@@ -6,35 +6,42 @@ Every gradient comes from sufficient statistics. For a batch B of n_B rows of A 
 
 which is the blog's -(2/n_B) A_B^T (y_B - A_B \theta) rearranged. So:
 
-* Full batch: H and q come from the `Quadratic` once; an epoch costs O(d^2), whatever N. The linear
+* Every run moves relative to its start theta_0, measured once on the data (`StartPoint`: residual r_0,
+  loss J_0, gradient g_0): the optimizer updates the move delta = theta - theta_0, with gradient
+  g_0 + H delta (full batch) or H_B delta - (2/n_B) A_B^T r_0,B (batch B). That is the same update, but
+  a start on an exact fit has gradient exactly 0 and stays there, as in the literal loop.
+* Full batch: H comes from the `Quadratic` once; an epoch costs O(d^2), whatever N. The linear
   optimizers (GD, momentum, Nesterov) are linear recurrences, evaluated in closed form by
   `gdcore.closed_form`; the others loop once per epoch.
 * Mini-batches: an epoch is one pass over the data in an order reshuffled every epoch by
-  `np.random.default_rng(shuffle_seed)`. The statistics of all batches of an epoch are computed at once
-  (batched matrix products over the shuffled rows), so the Python loop only does the tiny updates; with
-  d = 1 they run on Python floats (fused loops of `gdcore.kernels`), far cheaper than numpy calls on
-  length-2 arrays.
-* The loss of each epoch is the full-data loss at the epoch's end state, from the `Quadratic`.
+  `np.random.default_rng(shuffle_seed)`. The statistics of all batches of a group are computed at once
+  (batched matrix products over the gathered rows of X and r_0; [X, 1] is never built), so the Python
+  loop only does the tiny updates; with d = 1 they run on Python floats (fused loops of
+  `gdcore.kernels`), far cheaper than numpy calls on length-2 arrays.
+* The loss of each epoch is the full-data loss at the epoch's end state (`StartPoint.loss_at`).
 
 `execute` is the one dispatcher over these paths; divergence, `tol` and the `Trajectory` are those of
-`gdcore.trajectory.collect` for every path.
+`gdcore.trajectory.collect` for every path (full-batch GD, momentum and Nesterov with the exact
+divergence rule of `gdcore.closed_form.divergence_rule`).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 
 import numpy as np
 
-from gdcore.closed_form import gd_chunks, linear_chunks, transition_matrices
+from gdcore.closed_form import divergence_rule, gd_chunks, linear_chunks
 from gdcore.kernels import KERNELS_D1
-from gdcore.model import Quadratic
+from gdcore.model import Quadratic, StartPoint
 from gdcore.optimizers import Optimizer, get_optimizer
 from gdcore.spec import RunSpec
 from gdcore.trajectory import CHUNK_EPOCHS, QUIET, Trajectory, collect
+
+Progress = Callable[[int, int], object]  # on_progress(epochs_done, epochs_total)
 
 CHUNK_STEPS = 1 << 16  # mini-batch: about this many steps per chunk of epochs
 GROUP_FLOATS = 1 << 22  # mini-batch: bound on the floats gathered at once for batch statistics
@@ -42,7 +49,14 @@ MAX_STEP_ROWS = 20_000  # recorded steps are thinned evenly to at most this many
 
 
 def execute(
-    X: np.ndarray, y: np.ndarray, spec: RunSpec, quadratic: Quadratic, record_steps: bool = False
+    X: np.ndarray,
+    y: np.ndarray,
+    spec: RunSpec,
+    quadratic: Quadratic,
+    record_steps: bool = False,
+    *,
+    on_progress: Progress | None = None,
+    start: StartPoint | None = None,
 ) -> Trajectory:
     """Run `spec` on data already validated (X (N, d), y (N,) float64, `quadratic` their statistics).
 
@@ -51,26 +65,62 @@ def execute(
     w0 has the wrong length. With `record_steps`, a mini-batch run also keeps the parameters after each
     step in `Trajectory.steps` (start first, thinned evenly to about MAX_STEP_ROWS rows); full-batch runs
     leave it None, since their steps are the epochs (see `step_path`).
+
+    `on_progress(epochs_done, epochs_total)` is called after each chunk of epochs is computed; an
+    exception it raises propagates and abandons the run (how a caller cancels a long one). `start` may
+    pass the `StartPoint` of spec's start already measured on this data (runs that share it: a sweep).
     """
     theta0 = spec.start(X.shape[1])
-    with np.errstate(**QUIET):
-        start_loss = float(quadratic.loss(theta0))
-    if not np.isfinite(start_loss):
+    if start is None or not np.array_equal(start.theta, theta0):
+        start = measure_start(X, y, spec, quadratic)
+    entry = get_optimizer(spec.optimizer)
+    if spec.is_full_batch(X.shape[0]):
+        chunks = _full_batch_chunks(quadratic, start, entry, spec)
+        rule = exact_divergence_rule(quadratic, start, spec, X.shape[0])
+        return collect(start.loss, theta0, _reporting(chunks, on_progress, spec.epochs), spec.tol, spec, rule)
+    n_batches = _n_batches(X.shape[0], spec.batch_size)
+    recorder = StepRecorder(theta0, spec.epochs * n_batches) if record_steps else None
+    chunks = _minibatch_chunks(X, quadratic, start, entry, spec, recorder)
+    trajectory = collect(start.loss, theta0, _reporting(chunks, on_progress, spec.epochs), spec.tol, spec)
+    if recorder is None:
+        return trajectory
+    return replace(trajectory, steps=recorder.rows(trajectory, n_batches))
+
+
+def measure_start(X: np.ndarray, y: np.ndarray, spec: RunSpec, quadratic: Quadratic) -> StartPoint:
+    """The `StartPoint` of spec's start on validated data; ValueError if w0 has the wrong length for X or
+    the start's loss is infinite."""
+    start = StartPoint.measure(X, y, quadratic, spec.start(X.shape[1]))
+    if not np.isfinite(start.loss):
         raise ValueError(
             f"the start w0={spec.w0!r}, b0={spec.b0!r} gives an infinite loss on this data; "
             "choose start values of a size comparable to the data"
         )
+    return start
+
+
+def exact_divergence_rule(
+    quadratic: Quadratic, start: StartPoint, spec: RunSpec, n_samples: int
+) -> Callable[[np.ndarray], bool] | None:
+    """The exact divergence rule (`gdcore.closed_form.divergence_rule`) of a full-batch GD, momentum or
+    Nesterov run; None for the others, whose `diverged` comes from their losses (`growing_at_end`)."""
     entry = get_optimizer(spec.optimizer)
-    if spec.is_full_batch(X.shape[0]):
-        chunks = _full_batch_chunks(quadratic, theta0, entry, spec)
-        return collect(start_loss, theta0, chunks, spec.tol, spec)
-    n_batches = _n_batches(X.shape[0], spec.batch_size)
-    recorder = StepRecorder(theta0, spec.epochs * n_batches) if record_steps else None
-    chunks = _minibatch_chunks(X, y, quadratic, theta0, entry, spec, recorder)
-    trajectory = collect(start_loss, theta0, chunks, spec.tol, spec)
-    if recorder is None:
-        return trajectory
-    return replace(trajectory, steps=recorder.rows(trajectory, n_batches))
+    if not (entry.linear and spec.is_full_batch(n_samples)):
+        return None
+    beta = spec.hyperparameters.get("beta", 0.0)
+    return divergence_rule(quadratic, start, entry.name, spec.alpha, beta)
+
+
+def _reporting(
+    chunks: Iterable[tuple[np.ndarray, np.ndarray]], on_progress: Progress | None, total: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The chunks, calling on_progress(epochs done, total) as each one is computed."""
+    done = 0
+    for loss, theta in chunks:
+        done += loss.shape[0]
+        if on_progress is not None:
+            on_progress(done, total)
+        yield loss, theta
 
 
 def step_path(trajectory: Trajectory) -> np.ndarray:
@@ -85,39 +135,37 @@ def step_path(trajectory: Trajectory) -> np.ndarray:
 
 
 def _full_batch_chunks(
-    quadratic: Quadratic, theta0: np.ndarray, entry: Optimizer, spec: RunSpec
+    quadratic: Quadratic, start: StartPoint, entry: Optimizer, spec: RunSpec
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(loss, theta) chunks of a full-batch run: closed form for the linear optimizers, else a loop."""
     beta = spec.hyperparameters.get("beta", 0.0)
     if entry.name == "gd" or (entry.linear and beta == 0.0):  # momentum with beta = 0 is GD, exactly
-        return gd_chunks(quadratic, theta0, spec.alpha, spec.epochs)
+        return gd_chunks(quadratic, start, spec.alpha, spec.epochs)
     if entry.linear:
-        transition = transition_matrices(
-            quadratic.eigenvalues, spec.alpha, beta, nesterov=entry.name == "nesterov"
-        )
-        return linear_chunks(quadratic, theta0, transition, spec.epochs)
-    return _looped_full_batch(quadratic, theta0, entry, spec)
+        return linear_chunks(quadratic, start, spec.alpha, beta, entry.name == "nesterov", spec.epochs)
+    return _looped_full_batch(quadratic, start, entry, spec)
 
 
 def _looped_full_batch(
-    quadratic: Quadratic, theta0: np.ndarray, entry: Optimizer, spec: RunSpec
+    quadratic: Quadratic, start: StartPoint, entry: Optimizer, spec: RunSpec
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (loss, theta) chunks of a stepped full-batch run: one update per epoch, g = H theta - q."""
-    H, q = 2.0 * quadratic.moment, 2.0 * quadratic.cross
-    stepper = Stepper(entry, spec.alpha, spec.hyperparameters, theta0)
-    batch = next(stepper.batches(H[None], q[None]))
+    """Yield (loss, theta) chunks of a stepped full-batch run: one update of the move delta per epoch,
+    with gradient g = H delta + g_0 (H delta - q, q = -g_0, in the loop's form)."""
+    H = 2.0 * quadratic.moment
+    stepper = Stepper(entry, spec.alpha, spec.hyperparameters, np.zeros_like(start.theta))
+    batch = next(stepper.batches(H[None], -start.grad[None]))
     for first in range(0, spec.epochs, CHUNK_EPOCHS):
         count = min(CHUNK_EPOCHS, spec.epochs - first)
-        theta = stepper.run(itertools.repeat(batch, count))
-        yield _with_loss(quadratic, theta)
-        if not np.isfinite(theta[-1]).all():
+        moves = stepper.run(itertools.repeat(batch, count))
+        yield _with_loss(quadratic, start, moves)
+        if not np.isfinite(moves[-1]).all():
             return
 
 
-def _with_loss(quadratic: Quadratic, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(J(theta_t) for each row, theta): the full-data loss of each recorded state."""
+def _with_loss(quadratic: Quadratic, start: StartPoint, moves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(J(theta_0 + delta) for each row, theta_0 + delta): the full-data loss of each recorded state."""
     with np.errstate(**QUIET):
-        return quadratic.loss(theta), theta
+        return start.loss_at(quadratic, moves), start.theta + moves
 
 
 # --- the update loop ----------------------------------------------------------------------------------
@@ -199,24 +247,23 @@ def _n_batches(n_samples: int, batch_size: int) -> int:
 
 def _minibatch_chunks(
     X: np.ndarray,
-    y: np.ndarray,
     quadratic: Quadratic,
-    theta0: np.ndarray,
+    start: StartPoint,
     entry: Optimizer,
     spec: RunSpec,
     recorder: StepRecorder | None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (loss, theta) chunks of epochs; each epoch is ceil(N / batch_size) steps over a fresh shuffle."""
+    """Yield (loss, theta) chunks of epochs; each epoch is ceil(N / batch_size) steps over a fresh shuffle.
+    The optimizer works on the move delta = theta - theta_0; the batch gradients come from X and r_0."""
     batch_size = spec.batch_size
     rng = np.random.default_rng(spec.shuffle_seed)
-    A = np.column_stack([X, np.ones(X.shape[0])])
-    stepper = Stepper(entry, spec.alpha, spec.hyperparameters, theta0)
+    stepper = Stepper(entry, spec.alpha, spec.hyperparameters, np.zeros_like(start.theta))
     per_chunk = max(1, CHUNK_STEPS // _n_batches(X.shape[0], batch_size))
     for first in range(0, spec.epochs, per_chunk):
         ends, finite = [], True
         for _ in range(min(per_chunk, spec.epochs - first)):
             order = rng.permutation(X.shape[0])
-            for H, q in _batch_statistics(A, y, order, batch_size):
+            for H, q in _batch_statistics(X, start.residual, order, batch_size):
                 steps = stepper.run(stepper.batches(H, q), record=recorder is not None)
                 if recorder is not None:
                     recorder.add(steps)
@@ -224,54 +271,69 @@ def _minibatch_chunks(
             finite = bool(np.isfinite(ends[-1]).all())
             if not finite:
                 break
-        yield _with_loss(quadratic, np.array(ends))
+        yield _with_loss(quadratic, start, np.array(ends))
         if not finite:
             return
 
 
 def _batch_statistics(
-    A: np.ndarray, y: np.ndarray, order: np.ndarray, batch_size: int
+    X: np.ndarray, residual: np.ndarray, order: np.ndarray, batch_size: int
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield (H, q) for consecutive groups of batches of rows `order`: H_B = (2/n_B) A_B^T A_B,
-    q_B = (2/n_B) A_B^T y_B, shapes (batches, p, p) and (batches, p); the last batch may be smaller."""
-    n, p = A.shape
+    q_B = (2/n_B) A_B^T r_B with A_B = [X_B, 1], shapes (batches, p, p) and (batches, p); the last batch
+    may be smaller. Only a group's rows of X are gathered at a time (about GROUP_FLOATS numbers)."""
+    n, d = X.shape
+    p = d + 1
     group_rows = batch_size * max(1, GROUP_FLOATS // (batch_size * p + p * p))
-    for start in range(0, n, group_rows):
-        rows = order[start : start + group_rows]
-        A_g, y_g = np.take(A, rows, axis=0), np.take(y, rows)
+    for begin in range(0, n, group_rows):
+        rows = order[begin : begin + group_rows]
+        X_g, r_g = np.take(X, rows, axis=0), np.take(residual, rows)
         full = rows.shape[0] // batch_size * batch_size
         parts = []
         if full:
-            parts.append(_stats(A_g[:full].reshape(-1, batch_size, p), y_g[:full].reshape(-1, batch_size)))
+            parts.append(_stats(X_g[:full].reshape(-1, batch_size, d), r_g[:full].reshape(-1, batch_size)))
         if full < rows.shape[0]:
-            parts.append(_stats(A_g[None, full:], y_g[None, full:]))
+            parts.append(_stats(X_g[None, full:], r_g[None, full:]))
         if len(parts) == 1:
             yield parts[0]
         else:
             yield np.concatenate([parts[0][0], parts[1][0]]), np.concatenate([parts[0][1], parts[1][1]])
 
 
-def _stats(A_b: np.ndarray, y_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For batches stacked as A_b (k, n_B, p), y_b (k, n_B): (2/n_B) A_B^T A_B and (2/n_B) A_B^T y_B."""
-    scale = 2.0 / A_b.shape[1]
-    A_t = A_b.transpose(0, 2, 1)
-    return (A_t @ A_b) * scale, (A_t @ y_b[:, :, None])[:, :, 0] * scale
+def _stats(X_b: np.ndarray, r_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For batches stacked as X_b (k, n_B, d), r_b (k, n_B): (2/n_B) A_B^T A_B and (2/n_B) A_B^T r_B with
+    A_B = [X_B, 1], from X_B^T X_B, X_B^T 1, X_B^T r_B and 1^T r_B."""
+    k, n_b, d = X_b.shape
+    scale = 2.0 / n_b
+    X_t = X_b.transpose(0, 2, 1)
+    H = np.empty((k, d + 1, d + 1))
+    H[:, :d, :d] = X_t @ X_b
+    H[:, :d, d] = H[:, d, :d] = X_b.sum(axis=1)
+    H[:, d, d] = n_b
+    H *= scale
+    q = np.empty((k, d + 1))
+    q[:, :d] = (X_t @ r_b[:, :, None])[:, :, 0]
+    q[:, d] = r_b.sum(axis=1)
+    q *= scale
+    return H, q
 
 
 # --- recorded steps -----------------------------------------------------------------------------------
 
 
 class StepRecorder:
-    """Keeps every `stride`-th step of a run (stride = ceil(total steps / MAX_STEP_ROWS)), bounded in size."""
+    """Keeps every `stride`-th step of a run (stride = ceil(total steps / MAX_STEP_ROWS)), bounded in size.
+    Steps arrive as moves from theta_0; `rows` gives the parameters."""
 
     def __init__(self, theta0: np.ndarray, total_steps: int):
+        self.theta0 = theta0
         self.stride = max(1, math.ceil(total_steps / MAX_STEP_ROWS))
         self.seen = 0  # steps so far
         self.index: list[np.ndarray] = []
-        self.kept: list[np.ndarray] = [theta0[None, :]]
+        self.kept: list[np.ndarray] = [np.zeros((1, theta0.shape[0]))]
 
     def add(self, steps: np.ndarray) -> None:
-        """Record the parameters after steps seen+1 .. seen+len(steps) whose number divides by stride."""
+        """Record the moves after steps seen+1 .. seen+len(steps) whose number divides by stride."""
         numbers = np.arange(self.seen + 1, self.seen + 1 + steps.shape[0])
         keep = numbers % self.stride == 0
         self.index.append(numbers[keep])
@@ -282,7 +344,9 @@ class StepRecorder:
         """Start, kept steps within the epochs the trajectory kept, and its final state: (S, p)."""
         last = trajectory.epochs_run * n_batches
         index = np.concatenate([np.zeros(1, dtype=np.int64), *self.index])
-        theta = np.concatenate(self.kept)[index <= last]
+        with np.errstate(**QUIET):
+            theta = self.theta0 + np.concatenate(self.kept)[index <= last]
+        theta[0] = self.theta0
         if index[index <= last][-1] != last:
             end = np.append(trajectory.weights[-1], trajectory.bias[-1])
             theta = np.vstack([theta, end])

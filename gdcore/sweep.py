@@ -16,11 +16,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from gdcore.closed_form import GDFamily
-from gdcore.model import Quadratic
+from gdcore.model import Quadratic, StartPoint
 from gdcore.spec import RunSpec
-from gdcore.stepping import execute
+from gdcore.stepping import exact_divergence_rule, execute, measure_start
 from gdcore.theory import Theory
-from gdcore.trajectory import QUIET, Trajectory, tol_reached
+from gdcore.trajectory import QUIET, Trajectory, finite_run_diverges, tol_reached
 from gdcore.validation import IntRange, as_regression_arrays, check
 
 GRID_LOW = 1e-4  # the sweep grid's smallest alpha (when 2 alpha_max is well above it)
@@ -37,9 +37,10 @@ class SweepResult:
     * `final_loss[i]`: the loss after the chosen epochs (the last finite loss if the run diverged), as
       the run of `spec.with_alpha(alphas[i])` without tol gives it; `epochs_run[i]` the epochs that loss
       is from;
-    * `diverged[i]`: as that run's `diverged`;
+    * `diverged[i]`: as that run's `diverged` (the rules of `gdcore.Trajectory`: for plain full-batch GD,
+      alpha above 2 / lambda_i along a direction i the run has error in, or an overflow);
     * `epochs_to_tol[i]`: the epoch at which the run with `spec.tol` stops with "converged", NaN if it
-      never does within the epochs (or the spec has no tol).
+      never does within the epochs (or the spec has no tol, or that run is diverged).
     """
 
     alphas: np.ndarray
@@ -85,14 +86,12 @@ def sweep(
         raise ValueError(f"pass either a RunSpec or keyword settings, not both; got {sorted(run_settings)}")
     spec = spec.with_alpha(float(alphas[0]))
     if quadratic is None:
-        quadratic = Quadratic.from_data(X, y)
-    # The start, checked exactly as a run checks it (an epochs=0 run costs O(d^2)).
-    start = execute(X, y, replace(spec, epochs=0, tol=None), quadratic)
+        quadratic = Quadratic.from_checked(X, y)
+    start = measure_start(X, y, spec, quadratic)  # checked as a run checks it, measured once for all
     if spec.optimizer == "gd" and spec.is_full_batch(X.shape[0]):
-        theta0 = np.append(start.weights[0], start.bias[0])
-        columns = _gd_sweep(quadratic, theta0, alphas, spec.epochs, spec.tol)
+        columns = _gd_sweep(quadratic, start, alphas, spec.epochs, spec.tol)
     else:
-        columns = _looped_sweep(X, y, quadratic, alphas, spec)
+        columns = _looped_sweep(X, y, quadratic, start, alphas, spec)
     return SweepResult(alphas, *columns, spec=spec)
 
 
@@ -120,36 +119,44 @@ def _check_alphas(alphas) -> np.ndarray:
     return np.array([check("alpha", a.item() if isinstance(a, np.generic) else a) for a in values])
 
 
-def _looped_sweep(X, y, quadratic: Quadratic, alphas: np.ndarray, spec: RunSpec):
-    """One run per alpha without tol; the epoch tol would stop at comes from the same losses."""
+def _looped_sweep(X, y, quadratic: Quadratic, start: StartPoint, alphas: np.ndarray, spec: RunSpec):
+    """One run per alpha without tol; the epoch tol would stop at comes from the same run."""
     final, diverged, run, to_tol = [], [], [], []
     for alpha in alphas:
-        trajectory = execute(X, y, replace(spec, alpha=float(alpha), tol=None), quadratic)
+        alpha_spec = replace(spec, alpha=float(alpha), tol=None)
+        trajectory = execute(X, y, alpha_spec, quadratic, start=start)
         final.append(trajectory.loss[-1])
         diverged.append(trajectory.diverged)
         run.append(trajectory.epochs_run)
-        to_tol.append(_epochs_to_tol(trajectory.loss, spec.tol))
+        rule = exact_divergence_rule(quadratic, start, alpha_spec, X.shape[0])
+        to_tol.append(_epochs_to_tol(trajectory, spec.tol, rule))
     return np.array(final), np.array(diverged), np.array(run), np.array(to_tol, dtype=np.float64)
 
 
-def _epochs_to_tol(loss: np.ndarray, tol: float | None) -> float:
-    """The epoch at which `collect` would stop with "converged" given these (finite) losses, else NaN."""
+def _epochs_to_tol(trajectory: Trajectory, tol: float | None, rule) -> float:
+    """The epoch at which `collect` would stop this run with "converged" under `tol`, else NaN (no hit
+    among its finite epochs, or the run stopped there would be diverged by `rule`, as `collect` says)."""
+    loss = trajectory.loss
     if tol is None or loss.shape[0] < 2:
         return np.nan
     hits = np.flatnonzero(tol_reached(loss[:-1], loss[1:], tol))
-    if not hits.size or loss[hits[0] + 1] > loss[0]:
+    if not hits.size:
         return np.nan
-    return float(hits[0] + 1)
+    stop = int(hits[0]) + 1
+    theta = np.append(trajectory.weights[stop], trajectory.bias[stop])
+    if finite_run_diverges(loss[: stop + 1], theta, rule):
+        return np.nan
+    return float(stop)
 
 
-def _gd_sweep(quadratic: Quadratic, theta0: np.ndarray, alphas: np.ndarray, epochs: int, tol):
+def _gd_sweep(quadratic: Quadratic, start: StartPoint, alphas: np.ndarray, epochs: int, tol):
     """Plain full-batch GD for every alpha at once; each column equals `descend` run per alpha.
 
     Each coordinate of e_t = r^t e_0 grows or shrinks monotonically in t, so a run is finite up to some
     epoch and non-finite after it: its final state is at t = K or, if that is not finite, just before
     the first non-finite epoch, found by bisection (as `collect` keeps only the finite states).
     """
-    family = GDFamily(quadratic, theta0, alphas)
+    family = GDFamily(quadratic, start, alphas)
     everyone = np.arange(alphas.shape[0])
     final_t = np.full(alphas.shape[0], epochs, dtype=np.int64)
     final_loss, finite = family.at(everyone, final_t)
@@ -157,7 +164,7 @@ def _gd_sweep(quadratic: Quadratic, theta0: np.ndarray, alphas: np.ndarray, epoc
     if bad.size:
         final_t[bad] = _last_finite_epoch(family, bad, epochs)
         final_loss[bad] = family.at(bad, final_t[bad])[0]
-    diverged = (final_t < epochs) | (final_loss > family.start_loss)
+    diverged = (final_t < epochs) | family.diverges(everyone, final_t)
     to_tol = _gd_epochs_to_tol(family, final_t, epochs, tol)
     return final_loss, diverged, final_t, to_tol
 
@@ -174,8 +181,9 @@ def _last_finite_epoch(family: GDFamily, runs: np.ndarray, epochs: int) -> np.nd
 
 
 def _gd_epochs_to_tol(family: GDFamily, final_t: np.ndarray, epochs: int, tol) -> np.ndarray:
-    """First epoch meeting `collect`'s tol rule for each run (NaN if none, or if it ends above J_0)."""
-    n, p = family.rates.shape
+    """First epoch meeting `collect`'s tol rule for each run (NaN if none, or if the run stopped there
+    would be diverged)."""
+    n, p = family.log_rates.shape
     result = np.full(n, np.nan)
     if tol is None:
         return result
@@ -189,8 +197,8 @@ def _gd_epochs_to_tol(family: GDFamily, final_t: np.ndarray, epochs: int, tol) -
         hits = tol_reached(before, loss, tol) & (t <= final_t[active, None])
         found = hits.any(axis=1)
         first_hit = hits.argmax(axis=1)
-        hit_loss = loss[np.arange(active.shape[0]), first_hit]
-        result[active[found]] = np.where(hit_loss[found] > family.start_loss, np.nan, t[first_hit[found]])
+        stopped = t[first_hit[found]]
+        result[active[found]] = np.where(family.diverges(active[found], stopped), np.nan, stopped)
         keep = ~found & (final_t[active] > t[-1])
         active, previous = active[keep], loss[keep, -1]
         if not active.size:

@@ -23,24 +23,31 @@ class Fit:
 
 
 def least_squares(X, y) -> Fit:
-    """argmin_{w,b} mean((y - X w - b)^2), solved by lstsq on centred data.
+    """argmin_{w,b} mean((y - X w - b)^2): numpy's lstsq on A = [X, 1].
 
-    Centring gives w* = lstsq(X - mean(X), y - mean(y)) and b* = mean(y) - mean(X) . w*. With a constant
-    feature or fewer rows than parameters the minimiser is not unique; lstsq returns the one of least norm.
+    When the minimiser is not unique (a constant feature, a column that is an affine copy a x + c of
+    another, fewer rows than parameters) this is the one of least norm ||(w, b)||, the bias counted like a
+    weight, which is also `Quadratic.theta_star`. (Centring first would give another one: the least
+    ||w||, with the bias then fixed by the means, and it counts the centring's rounding of an affine copy
+    as one more direction.) `rank` is that of A, as `numpy.linalg.matrix_rank` counts it, and `loss` the
+    data's MSE at (w, b).
     """
     X, y = as_regression_arrays(X, y)
     n, d = X.shape
-    x_mean, y_mean = X.mean(axis=0), y.mean()
-    weights, _, rank, _ = np.linalg.lstsq(X - x_mean, y - y_mean, rcond=None)
-    bias = float(y_mean - x_mean @ weights)
+    A = np.empty((n, d + 1))
+    A[:, :d] = X
+    A[:, d] = 1.0
+    theta, _, rank, _ = np.linalg.lstsq(A, y, rcond=None)
+    weights, bias = theta[:d], float(theta[d])
     residual = y - (X @ weights + bias)
     note = ""
-    if rank < d:
+    if rank < d + 1:
         note = (
-            f"the features span only {rank} of {d} directions (a constant or repeated feature, or "
-            "fewer rows than parameters): many lines fit equally well; this is the one of least norm"
+            f"the features and the intercept span only {rank} of {d + 1} directions (a constant or "
+            "repeated feature, one that is a multiple of another plus a constant, or fewer rows than "
+            "parameters): many lines fit equally well; this is the one with the smallest (w, b)"
         )
-    return Fit(weights, bias, float(residual @ residual / n), int(rank) + 1, note)
+    return Fit(weights, bias, float(residual @ residual / n), int(rank), note)
 
 
 @dataclass(frozen=True)
@@ -94,8 +101,8 @@ class Theory:
         if self.flat_directions == 0:
             return ""
         return (
-            f"{self.flat_directions} flat direction(s) (lambda = 0): the loss does not change along "
-            "them, so GD never moves there and the optimum is not unique"
+            f"{self.flat_directions} flat direction(s) (λ = 0): the loss does not change along "
+            "them, so GD never moves there and the optimum is not unique."
         )
 
 

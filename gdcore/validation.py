@@ -101,11 +101,7 @@ def as_regression_arrays(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
     Accepts X of shape (N,), (N, 1) or (N, d) and y of shape (N,) or (N, 1). A flat y is what keeps
     `y - X @ w` an (N,) vector: the blog's (N, 1) minus (N,) broadcasts to an (N, N) matrix.
     """
-    try:
-        X = np.asarray(X, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"X and y must be numeric arrays; {exc}") from None
+    X, y = _real_array("X", X), _real_array("y", y)
     if X.ndim == 1:
         X = X.reshape(-1, 1)
     if X.ndim != 2:
@@ -136,6 +132,19 @@ def as_regression_arrays(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
         f"X and y values must be at most {MAX_ABS_DATA:g} in magnitude (rescale the data: sums of "
         f"squares would overflow); got max |X| = {largest_x:g}, max |y| = {largest_y:g}"
     )
+
+
+def _real_array(name: str, values: object) -> np.ndarray:
+    """`values` as a float64 array; ValueError for text, ragged lists or complex numbers (numpy would
+    drop an imaginary part with only a warning)."""
+    try:
+        array = np.asarray(values)
+        complex_values = np.iscomplexobj(array)
+        if not complex_values:
+            return array.astype(np.float64, copy=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"X and y must be numeric arrays; {exc}") from None
+    raise ValueError(f"{name} has complex values (dtype {array.dtype}); only real numbers are allowed")
 
 
 def as_start_weights(w0: object, n_features: int) -> np.ndarray:
