@@ -79,7 +79,9 @@ def main() -> None:
         )
     headline(runs, prepared, settings)
     charts_section(prepared, runs)
-    compare_section(prepared, runs, parameter_names(prepared.train))
+    compare_section(
+        prepared, runs, parameter_names(prepared.train), prepared_key, settings.run_plan(), csv_bytes
+    )
     tab, container = open_tab()  # only the open tab's section runs
     with container:
         if tab == "math":

@@ -1,27 +1,45 @@
-"""The runs compared: one sortable row per run on the page, and all their trajectories as one CSV."""
+"""The runs compared: one sortable row per run on the page, and all their trajectories as one CSV.
+
+The table is built once per set of runs (cached like the runs themselves, as an Arrow table, which
+Streamlit ships without converting it again), and only while its expander is open: a closed table costs
+a rerun nothing.
+"""
 
 from __future__ import annotations
 
 import functools
 
+import pyarrow as pa
 import streamlit as st
 
 import gdcore
 from gdcore.dashboard import experiment
 from gdcore.dashboard.compare import results_table
+from ui import cache
 
 
-def compare_section(prepared, runs, parameter_names: list[str]) -> None:
+@st.cache_resource(max_entries=64, show_spinner=False)
+def results_arrow(prepared_key: tuple, plan, names: tuple[str, ...], _csv_bytes=None) -> pa.Table:
+    prepared = cache.prepare(*prepared_key, _csv_bytes)
+    runs = cache.run(prepared_key, plan, _csv_bytes)
+    table = results_table(runs, prepared.fit, experiment.test_losses(prepared, runs), names)
+    if prepared.test is None:
+        table = table.drop(columns="test MSE (best epoch)")
+    return pa.Table.from_pandas(table, preserve_index=False)
+
+
+def compare_section(prepared, runs, parameter_names: list[str], prepared_key, plan, csv_bytes) -> None:
     several = len(runs) > 1
     label = f"📋 Results table: the {len(runs)} runs compared" if several else "📋 Results table"
-    with st.expander(label, expanded=several):
-        table = results_table(runs, prepared.fit, experiment.test_losses(prepared, runs), parameter_names)
-        if prepared.test is None:
-            table = table.drop(columns="test MSE (best epoch)")
+    section = st.expander(label, expanded=several, key="results_open", on_change="rerun")
+    if not section.open:
+        return
+    with section:
+        table = results_arrow(prepared_key, plan, tuple(parameter_names), csv_bytes)
         numbers = {
-            column: st.column_config.NumberColumn(format="%.6g")
-            for column in table.columns
-            if table[column].dtype.kind == "f"
+            field.name: st.column_config.NumberColumn(format="%.6g")
+            for field in table.schema
+            if pa.types.is_floating(field.type)
         }
         st.dataframe(
             table,

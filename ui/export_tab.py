@@ -1,5 +1,5 @@
 """The Export & share tab: the trajectory as CSV, the reproduce code (from scratch and with gdcore), the
-share link."""
+share link, and the HTML report."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from urllib.parse import urlencode
 import streamlit as st
 
 import gdcore
+from gdcore.dashboard import experiment, report
+from gdcore.dashboard.compare import results_table
 from gdcore.dashboard.settings import Settings, to_query
+from ui.results import DRAWN_CHARTS, parameter_names
 
 
 def export_section(prepared, runs, settings: Settings) -> None:
@@ -22,13 +25,51 @@ def export_section(prepared, runs, settings: Settings) -> None:
         mime="text/csv",
         key="download_csv",
     )
-    reproduce_section(settings, main_name)
-    st.markdown("**Share this experiment**")
     base = st.context.url or "http://localhost:8501/"
     query = urlencode(to_query(settings))
-    st.code(base + ("?" + query if query else ""), language=None)
+    link = base + ("?" + query if query else "")
+    report_section(prepared, runs, settings, link)
+    st.markdown("**Share this experiment**")
+    st.code(link, language=None)
     if settings.source == "csv":
         st.caption("An uploaded file is not part of the link: whoever opens it uploads the file again.")
+    reproduce_section(settings, main_name)
+
+
+def build_report(prepared, runs, settings: Settings, drawn, link: str) -> str:
+    """The HTML report of what the page shows (called when the button is clicked)."""
+    main_name, main_run = next(iter(runs.items()))
+    names = parameter_names(prepared.train)
+    table = results_table(runs, prepared.fit, experiment.test_losses(prepared, runs), names)
+    return report.report_html(
+        title="Gradient Descent Lab: experiment report",
+        summary=f"{prepared.source.name}. {main_name}: {main_run.summary_line()}",
+        settings=report.settings_rows(settings),
+        headline=report.headline_rows(main_name, main_run, prepared.fit),
+        runs=report.run_rows(table),
+        charts=[(report.chart_heading(chart), chart) for chart in drawn],
+        share_link=link,
+        modules=report.vega_modules(),
+    )
+
+
+def report_section(prepared, runs, settings: Settings, link: str) -> None:
+    """One HTML file for slides and notes: settings, numbers, the charts (SVG/PNG from each chart's menu)."""
+    st.markdown("**Report and pictures**")
+    drawn = list(st.session_state.get(DRAWN_CHARTS, []))
+    st.download_button(
+        "⬇️ Download the report (one HTML file, readable offline)",
+        # A callable: the file (about 1.5 MB with its chart scripts) is written only when clicked.
+        functools.partial(build_report, prepared, runs, settings, drawn, link),
+        file_name="gradient_descent_report.html",
+        mime="text/html",
+        key="download_report",
+    )
+    st.caption(
+        "The report holds the settings, the headline numbers, every run and the charts above, drawn in the "
+        "file itself (no internet needed). Each chart's “…” menu in the report saves it as **SVG** or "
+        "**PNG**; on this page, a chart's toolbar (top right, on hover) has **Download as PNG**."
+    )
 
 
 def reproduce_section(settings: Settings, main_name: str) -> None:

@@ -9,8 +9,11 @@ from gdcore.dashboard import charts, experiment
 from gdcore.dashboard.explain import describe_status
 from gdcore.dashboard.settings import Settings
 
+DRAWN_CHARTS = "drawn_charts"  # session key: the charts this run drew above the tabs (for the report)
+
 
 def show_chart(spec: charts.ChartSpec, **kwargs) -> None:
+    st.session_state.setdefault(DRAWN_CHARTS, []).append(spec)
     st.vega_lite_chart(spec.vega_lite(), width="stretch", **kwargs)
 
 
@@ -74,6 +77,7 @@ def parameter_names(dataset: gdcore.Dataset) -> list[str]:
 
 def charts_section(prepared, runs) -> None:
     fit, train = prepared.fit, prepared.train
+    st.session_state[DRAWN_CHARTS] = []
     log_scale = st.toggle("Log-scale loss axis", value=True, key="log_loss")
     test = experiment.test_losses(prepared, runs)
     show_chart(charts.loss_chart(charts.loss_table(runs, test), fit.loss, log_scale))

@@ -167,6 +167,14 @@ def results_frame(at: AppTest) -> pd.DataFrame:
     return next(d.value for d in at.dataframe if "reached optimum at epoch" in d.value.columns)
 
 
+def open_results(at: AppTest) -> AppTest:
+    """Open the results table's expander, as a click does (closed, it is not built)."""
+    at.session_state["results_open"] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def test_page_table_and_download_cover_every_run(deferred):
     at = page({"optimizers": THREE, "alpha": "0.1", "epochs": "300"})
     table = results_frame(at)
@@ -189,7 +197,13 @@ def test_page_table_and_download_cover_every_run(deferred):
     assert len(csv) == 3 * 301
 
 
+def test_a_single_run_keeps_its_table_closed_until_opened():
+    at = page({})
+    assert not [d for d in at.dataframe if "reached optimum at epoch" in d.value.columns]
+    assert len(results_frame(open_results(at))) == 1
+
+
 def test_page_table_has_the_test_column_with_a_split():
-    at = page({"test_fraction": "0.2"})
+    at = open_results(page({"test_fraction": "0.2"}))
     table = results_frame(at)
     assert len(table) == 1 and not pd.isna(table["test MSE (best epoch)"].iloc[0])
