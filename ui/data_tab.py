@@ -16,17 +16,44 @@ def data_section(prepared, runs) -> None:
         f"**{literal_markdown(source.name)}** — {source.n_samples:,} rows, {source.n_features} feature(s); "
         f"target: {literal_markdown(source.target_name)}"
     )
+    st.markdown(f"**The first {min(PREVIEW_ROWS, source.n_samples)} rows** (as loaded, before any split)")
+    st.dataframe(data_preview(source), width="stretch")
     raw_kappa, kappa = experiment.condition_summary(prepared)
-    c1, c2, c3 = st.columns(3)
-    c1.metric("Training rows", f"{prepared.train.n_samples:,}")
-    c2.metric("Test rows", f"{prepared.test.n_samples if prepared.test is not None else 0:,}")
-    c3.metric("Condition number (raw → as fitted)", f"{raw_kappa:.3g} → {kappa:.3g}")
+    row = st.container(horizontal=True, gap="medium")
+    row.metric("Training rows", f"{prepared.train.n_samples:,}", width="content")
+    row.metric(
+        "Test rows", f"{prepared.test.n_samples if prepared.test is not None else 0:,}", width="content"
+    )
     if prepared.scaler is not None:
+        row.metric(
+            CONDITION_LABEL,
+            f"{raw_kappa:.3g} → {kappa:.3g}",
+            "raw → standardized",
+            delta_color="off",
+            delta_arrow="off",
+            width="content",
+        )
         st.caption("Standardizing rounds the loss contours: compare the landscape with the toggle off.")
         if prepared.scaler.note:
             st.info(literal_markdown(prepared.scaler.note))
+    else:
+        row.metric(CONDITION_LABEL, f"{kappa:.3g}", width="content")
     main_name, main_run = next(iter(runs.items()))
     table = experiment.weights_in_units(prepared, main_run)
     index = parameter_names(prepared.train)
-    st.markdown(f"**Best-epoch parameters of {main_name}**")
+    st.markdown(f"**Best-epoch parameters of {main_name}, beside the least-squares optimum**")
     st.dataframe(pd.DataFrame(table, index=index), width="stretch")
+
+
+PREVIEW_ROWS = 10
+# Theory's condition number is of the rows gradient descent fits, so both values here are of those rows.
+CONDITION_LABEL = "Condition number (training rows)"
+
+
+def data_preview(source) -> pd.DataFrame:
+    """The first rows of the data as loaded: one column per feature, then the target."""
+    rows = slice(0, PREVIEW_ROWS)
+    frame = pd.DataFrame(source.X[rows], columns=list(source.feature_names))
+    label = f"{source.target_name} (target)"
+    frame.insert(frame.shape[1], label if label not in frame else source.target_name, source.y[rows])
+    return frame

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from gdcore.dashboard import experiment
@@ -17,12 +19,14 @@ def math_section(prepared, runs, settings: Settings) -> None:
     st.markdown(
         "**The blog's four equations, with this run's numbers** (the start and the first full-batch update)"
     )
-    for line in numbers.latex_lines:
-        st.latex(line)
+    for line in numbers.equation_lines:
+        st.markdown(line)
     if len(runs) > 1 or settings.optimizers != ("gd",):
         st.markdown("**The chosen optimizers' update rules** (g is the gradient of the batch)")
         for name in settings.optimizers:
-            st.latex(rf"\text{{{OPTIMIZERS[name].display_name}:}}\quad " + OPTIMIZERS[name].equation)
+            st.markdown(
+                f"- **{OPTIMIZERS[name].display_name}** {update_rule_markdown(OPTIMIZERS[name].equation)}"
+            )
     st.markdown("**Theory for this data** (Hessian H = (2/N) AᵀA, A = [X, 1])")
     t1, t2, t3, t4 = st.columns(4)
     t1.metric("α_max = 2/λ_max", f"{theory.alpha_max:.4g}")
@@ -41,10 +45,12 @@ def math_section(prepared, runs, settings: Settings) -> None:
         st.info(theory.note)
     st.markdown("**The blog's shape pitfall**")
     st.markdown(numbers.pitfall_text)
-    st.code(
-        "X, y = make_regression(...)   # X: (100, 1), y: (100,)\n"
-        "Y_pred = X * weights + bias   # (100, 1)\n"
-        "Y - Y_pred                    # (100,) - (100, 1) broadcasts to (100, 100)!\n"
-        "# fix: keep y and the prediction both flat: X[:, 0] * w + b  (or X @ w + b)",
-        language="python",
-    )
+    st.code(numbers.pitfall_code, language="python", wrap_lines=True)
+
+
+def update_rule_markdown(equation: str) -> str:
+    """A registry equation ("a, \\quad b, \\quad c") as one inline formula per part, so that a long rule
+    such as Adam's wraps between its parts instead of running off a narrow screen (each comma stays
+    inside its formula: a line never starts with one)."""
+    parts = [part.strip() for part in re.split(r",\s*\\quad", equation)]
+    return " ".join([*(f"${part},$" for part in parts[:-1]), f"${parts[-1]}$"])

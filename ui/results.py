@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import streamlit as st
 
 import gdcore
@@ -26,46 +29,64 @@ def headline(runs, prepared, settings: Settings) -> None:
     show(prefix + status.text, icon=status.icon)
     if len(runs) > 1:
         st.info(experiment.race_summary(runs, fit.loss), icon="🏁")
-    cols = st.columns(4)
-    cols[0].metric(
-        "Best epoch",
-        f"{main_run.best_epoch:,}",
-        f"of {main_run.epochs_run:,} run",
-        delta_color="off",
-        delta_arrow="off",
-    )
-    cols[1].metric(
+    headline_metrics(main_run, prepared)
+
+
+def headline_number(value: float, signed: bool = False) -> str:
+    """A headline number: 3 decimals with thousands separators below 10^7, else 5 significant digits
+    in e-notation, so that no value is too long for its metric (126,030,709.123 would be cut)."""
+    if abs(value) < 1e7 or not math.isfinite(value):
+        return f"{value:+,.3f}" if signed else f"{value:,.3f}"
+    return f"{value:+.4e}" if signed else f"{value:.4e}"
+
+
+def headline_metrics(main_run, prepared) -> None:
+    """Best epoch, its error (and the held-out rows' error), w and b against the optimum. The metrics sit
+    in a wrapping row and are as wide as their text: on a narrow screen they move to the next line
+    instead of being cut."""
+    fit = prepared.fit
+    row = st.container(horizontal=True, gap="medium")
+    quiet = {"delta_color": "off", "delta_arrow": "off", "width": "content"}
+    row.metric("Best epoch", f"{main_run.best_epoch:,}", f"of {main_run.epochs_run:,} run", **quiet)
+    row.metric(
         "Error (MSE)",
-        f"{main_run.best_loss:,.3f}",
-        f"{main_run.best_loss - fit.loss:+,.3f} vs optimum",
+        headline_number(main_run.best_loss),
+        f"{headline_number(main_run.best_loss - fit.loss, signed=True)} vs optimum",
         delta_color="inverse",
         delta_arrow="off",
+        width="content",
     )
+    if prepared.test_quadratic is not None:
+        theta = np.append(main_run.best_weights, main_run.best_bias)
+        test_loss = float(prepared.test_quadratic.loss(theta))
+        row.metric(
+            "Test MSE (held out)",
+            headline_number(test_loss),
+            f"at the best epoch, {prepared.test.n_samples:,} rows",
+            **quiet,
+        )
     if main_run.n_features == 1:
         w, w_star = float(main_run.best_weights[0]), float(fit.weights[0])
-        cols[2].metric(
+        row.metric(
             "Weight w",
-            f"{w:,.3f}",
-            f"{w - w_star:+,.3f} vs w* = {w_star:,.3f}",
-            delta_color="off",
-            delta_arrow="off",
+            headline_number(w),
+            f"{headline_number(w - w_star, signed=True)} vs w* = {headline_number(w_star)}",
+            **quiet,
         )
     else:
         off = experiment.largest_weight_error(main_run, fit)
-        cols[2].metric(
+        row.metric(
             f"Weights: largest |w − w*| of {main_run.n_features}",
             f"{off:,.3g}",
             "see the parameter chart",
-            delta_color="off",
-            delta_arrow="off",
+            **quiet,
         )
     b = main_run.best_bias
-    cols[3].metric(
+    row.metric(
         "Bias b",
-        f"{b:,.3f}",
-        f"{b - fit.bias:+,.3f} vs b* = {fit.bias:,.3f}",
-        delta_color="off",
-        delta_arrow="off",
+        headline_number(b),
+        f"{headline_number(b - fit.bias, signed=True)} vs b* = {headline_number(fit.bias)}",
+        **quiet,
     )
 
 

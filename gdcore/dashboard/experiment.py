@@ -30,7 +30,8 @@ class Prepared:
     """The data as the runs see it, and what theory says about it.
 
     `train` is what gradient descent fits (standardized if asked); `test` the held-out rows (None with
-    test_fraction 0); `raw_condition_number` the Hessian's condition number before standardizing.
+    test_fraction 0); `raw_condition_number` the condition number of the training rows' Hessian before
+    standardizing (the same rows as `theory`, so without standardizing the two are equal).
     """
 
     source: Dataset
@@ -73,15 +74,16 @@ def load_source(source: DataSource, csv_bytes: bytes | None = None) -> Dataset:
 
 def prepare(dataset: Dataset, *, standardized: bool, test_fraction: float, split_seed: int) -> Prepared:
     """Split (seeded), then standardize with the training rows' statistics, then the theory."""
-    raw_condition = analyze_quadratic(Quadratic.from_data(dataset.X, dataset.y)).condition_number
     train, test = train_test_split(dataset, test_fraction, split_seed)
+    raw_quadratic = Quadratic.from_data(train.X, train.y)
     scaler = None
     if standardized:
         train, scaler = standardize(train)
         if test.n_samples:
             test, _ = standardize(test, scaler)
-    quadratic = Quadratic.from_data(train.X, train.y)
+    quadratic = Quadratic.from_data(train.X, train.y) if standardized else raw_quadratic
     test_quadratic = Quadratic.from_data(test.X, test.y) if test.n_samples >= 2 else None
+    theory = analyze_quadratic(quadratic)
     return Prepared(
         source=dataset,
         train=train,
@@ -90,8 +92,8 @@ def prepare(dataset: Dataset, *, standardized: bool, test_fraction: float, split
         quadratic=quadratic,
         test_quadratic=test_quadratic,
         fit=least_squares(train.X, train.y),
-        theory=analyze_quadratic(quadratic),
-        raw_condition_number=raw_condition,
+        theory=theory,
+        raw_condition_number=(analyze_quadratic(raw_quadratic) if standardized else theory).condition_number,
     )
 
 
@@ -161,12 +163,20 @@ def race_summary(runs: Mapping[str, Trajectory], optimum_loss: float) -> str:
 
 
 def weights_in_units(prepared: Prepared, run: Trajectory) -> dict[str, list[float]]:
-    """The best epoch's weights and bias as fitted, and in the original units when standardized."""
-    weights, bias = run.best_weights, run.best_bias
-    table = {"fitted": [*weights.tolist(), bias]}
-    if prepared.scaler is not None:
-        w_orig, b_orig = prepared.scaler.to_original(weights, bias)
-        table["original units"] = [*np.asarray(w_orig).tolist(), float(b_orig)]
+    """The best epoch's weights and bias beside the least-squares optimum (w*, b*), as fitted, and both
+    again in the original units when the features were standardized."""
+    pairs = {
+        "best epoch": (run.best_weights, run.best_bias),
+        "least squares (w*, b*)": (prepared.fit.weights, prepared.fit.bias),
+    }
+    scaled = prepared.scaler is not None
+    table = {
+        f"{name} (z-scores)" if scaled else name: [*w.tolist(), float(b)] for name, (w, b) in pairs.items()
+    }
+    if scaled:
+        for name, (w, b) in pairs.items():
+            w_orig, b_orig = prepared.scaler.to_original(w, b)
+            table[f"{name}, original units"] = [*np.asarray(w_orig).tolist(), float(b_orig)]
     return table
 
 

@@ -5,10 +5,12 @@ The dashboard shows these strings as they are, so every formula stays in gdcore.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
 
+from gdcore.data import make_data
 from gdcore.model import gradient
 from gdcore.reference import blog_shape_pitfall
 from gdcore.sweep import measured_contraction
@@ -95,8 +97,9 @@ def describe_status(run: Trajectory, fit: Fit, theory: Theory, alpha: float) -> 
 
 @dataclass(frozen=True)
 class MathNumbers:
-    latex_lines: tuple[str, ...]
-    pitfall_text: str
+    equation_lines: tuple[str, ...]  # Markdown with inline LaTeX ($...$), which wraps on a narrow screen
+    pitfall_text: str  # Markdown
+    pitfall_code: str  # Python, with the shapes of the data it describes
 
 
 def _num(value: float) -> str:
@@ -127,25 +130,80 @@ def math_panel_numbers(X, y, run: Trajectory, alpha: float) -> MathNumbers:
         model = rf"\hat{{y}} = {_num(run.best_weights[0])}\,X {sign} {_num(abs(run.best_bias))}"
     else:
         model = rf"\hat{{y}} = {_num(run.best_weights[0])}\,X_1 + \dots {sign} {_num(abs(run.best_bias))}"
+    # Markdown with short inline formulas, not display LaTeX: a display formula cannot wrap, so on a
+    # phone (and at 1024 px) it was cut off on the right; KaTeX breaks inline math after = and +.
+    residual = r"\sum_{i} {(y_i - \hat{y}_i)}"  # braced: a line break never splits the parenthesis
     lines = (
-        rf"\hat{{y}} = w X + b \quad\Rightarrow\quad {model} \text{{ at the best epoch}}",
-        rf"J(w, b) = \frac{{1}}{{N}} \sum_{{i=1}}^{{N}} (y_i - \hat{{y}}_i)^2 "
-        rf"\quad J \text{{ at the start}} = {_num(run.loss[0])} \text{{ with }} N = {_num(n)}",
-        rf"\frac{{\partial J}}{{\partial {w}}} = -\frac{{2}}{{N}} \sum_{{i}} (y_i - \hat{{y}}_i) X_i = {_num(dw0)}"
-        rf"\qquad \frac{{\partial J}}{{\partial b}} = -\frac{{2}}{{N}} \sum_{{i}} (y_i - \hat{{y}}_i) = {_num(db)}",
-        rf"{w} := {w} - \alpha \frac{{\partial J}}{{\partial {w}}} = {_num(w0)} - {_num(alpha)} \times ({_num(dw0)})"
-        rf" = {_num(w1)} \qquad b := {_num(b0)} - {_num(alpha)} \times ({_num(db)}) = {_num(b1)}",
+        rf"**Model** $\hat{{y}} = w X + b$; at the best epoch ${model}$",
+        rf"**Loss** $J(w, b) = \frac{{1}}{{N}} \sum_{{i=1}}^{{N}} {{(y_i - \hat{{y}}_i)}}^2$; "
+        rf"at the start $J = {_num(run.loss[0])}$ with $N = {_num(n)}$",
+        rf"**Gradients** $\frac{{\partial J}}{{\partial {w}}} = -\frac{{2}}{{N}} {residual}\, X_i = {_num(dw0)}$ "
+        rf"and $\frac{{\partial J}}{{\partial b}} = -\frac{{2}}{{N}} {residual} = {_num(db)}$",
+        rf"**First update** ${w} := {w} - \alpha \frac{{\partial J}}{{\partial {w}}} = {_num(w0)} - "
+        rf"{_num(alpha)} \times ({_num(dw0)}) = {_num(w1)}$ and $b := b - \alpha \frac{{\partial J}}{{\partial b}} "
+        rf"= {_num(b0)} - {_num(alpha)} \times ({_num(db)}) = {_num(b1)}$",
     )
-    pit = blog_shape_pitfall(X[:, :1], y, w0, b0)
-    pitfall = (
-        f"In the blog, `X` has shape {pit['x_shape']} and `y` has shape {pit['y_shape']}, so "
-        f"`Y - Y_pred` silently becomes a {pit['residual_shape'][0]}×{pit['residual_shape'][1]} matrix. "
-        f'At the start its "error" is {pit["blog_error"]:,.1f}, while the true MSE is '
-        f"{pit['correct_error']:,.1f}; its gradients are just as wrong, and the run drifts away. "
-        "The blog also records each error before the update but the weights after it, pairing numbers "
-        "that never belonged together. Here every loss is paired with the parameters it was measured at."
+    return MathNumbers(lines, *shape_pitfall(X, y, w0, b0))
+
+
+BLOG_DATA_CALL = "make_regression(n_samples=100, n_features=1, noise=20, random_state=42)"
+
+
+def shape_pitfall(X, y, w0: float, b0: float) -> tuple[str, str]:
+    """The blog's shape pitfall told on the data on screen: (Markdown, Python code).
+
+    With one feature the blog's `Y - Y_pred`, (N,) - (N, 1), broadcasts to an N x N matrix; its numbers
+    are this data's at the start (w0, b0). With d > 1 features the blog's line `X * weights + bias` (one
+    scalar weight) is (N, d), and (N,) - (N, d) fails to broadcast unless N == d; the N x N numbers are
+    then those of the blog's own data (`BLOG_DATA_CALL`, w = 1, b = 0), labelled so.
+    """
+    n, d = X.shape
+    tail = (
+        "; its gradients are just as wrong, and the run drifts away. The blog also records each error "
+        "before the update but the weights after it, pairing numbers that never belonged together. "
+        "Here every loss is paired with the parameters it was measured at."
     )
-    return MathNumbers(lines, pitfall)
+    fix = "# fix: keep y and the prediction both flat: X @ w + b  (X[:, 0] * w + b for one feature)"
+    if d == 1:
+        pit = blog_shape_pitfall(X, y, w0, b0)
+        text = (
+            f"On this data `X` has shape ({n:,}, 1) and `y` has shape ({n:,},), so the blog's "
+            f"`Y - Y_pred` silently becomes a {n:,}×{n:,} matrix. At this run's start "
+            f'(w = {w0:g}, b = {b0:g}) its "error", `np.sum(...) / N` over that matrix, is '
+            f"{pit['blog_error']:,.1f}, while the true MSE is {pit['correct_error']:,.1f}" + tail
+        )
+        code = (
+            f"X, y = ...                    # the data on screen: X ({n}, 1), y ({n},)\n"
+            f"Y_pred = X * weights + bias   # ({n}, 1)\n"
+            f"Y - Y_pred                    # ({n},) - ({n}, 1) broadcasts to ({n}, {n})!\n" + fix
+        )
+        return text, code
+    pit = _blog_data_pitfall()
+    here = f"silently becomes a {n:,}×{n:,} matrix" if n == d else "stops with numpy's broadcasting error"
+    text = (
+        f"The blog's code takes one feature. On this data, {n:,} rows × {d} features, its "
+        f"`X * weights + bias` (one number as the weight) is a ({n:,}, {d}) array, and `Y - Y_pred`, "
+        f"({n:,},) minus ({n:,}, {d}), {here}. **On the blog's own data** (`{BLOG_DATA_CALL}`), `X` "
+        f"has shape (100, 1) and `y` has shape (100,), so `Y - Y_pred` silently becomes a 100×100 "
+        f'matrix: at the blog\'s start (w = 1, b = 0) its "error", `np.sum(...) / N` over that matrix, '
+        f"is {pit['blog_error']:,.1f}, while the true MSE is {pit['correct_error']:,.1f}" + tail
+    )
+    code = (
+        f"X, y = {BLOG_DATA_CALL}  # the blog's data: X (100, 1), y (100,)\n"
+        "Y_pred = X * weights + bias   # (100, 1)\n"
+        "Y - Y_pred                    # (100,) - (100, 1) broadcasts to (100, 100)!\n"
+        f"# the data on screen: X ({n}, {d}), so X * weights + bias is ({n}, {d}) and Y - Y_pred "
+        + (f"is ({n}, {n})\n" if n == d else "raises a broadcasting error\n")
+        + fix
+    )
+    return text, code
+
+
+@functools.cache
+def _blog_data_pitfall() -> dict:
+    """`blog_shape_pitfall` on the blog's data at the blog's start (w = 1, b = 0), computed once."""
+    data = make_data()
+    return blog_shape_pitfall(data.X, data.y, 1.0, 0.0)
 
 
 def contraction_text(run: Trajectory, fit: Fit, theory: Theory, alpha: float) -> str:

@@ -406,11 +406,13 @@ def test_diabetes_standardized_converges_and_shows_both_condition_numbers():
     assert kappa < 1e3 < 1e7 < raw_kappa
     assert any("**Converged**" in s for s in texts(at, "success"))
     open_tab(at, "data")
-    assert metrics(at)["Condition number (raw → as fitted)"] == f"{raw_kappa:.3g} → {kappa:.3g}"
+    assert metrics(at)["Condition number (training rows)"] == f"{raw_kappa:.3g} → {kappa:.3g}"
     # The weights in original units are scikit-learn's least-squares coefficients.
-    table = next(d.value for d in at.dataframe if "original units" in d.value.columns)
+    table = next(d.value for d in at.dataframe if "best epoch, original units" in d.value.columns)
     reference = LinearRegression().fit(bunch.data, bunch.target)
-    np.testing.assert_allclose(table["original units"], [*reference.coef_, reference.intercept_], rtol=1e-6)
+    np.testing.assert_allclose(
+        table["best epoch, original units"], [*reference.coef_, reference.intercept_], rtol=1e-6
+    )
 
 
 # ---------------------------------------------------------------- several features, the test split

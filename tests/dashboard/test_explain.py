@@ -56,7 +56,7 @@ def test_converged_at_alpha_opt(blog):
 def test_math_panel_gradients_match_finite_differences(blog):
     data, _, _ = blog
     run = gdcore.descend(data.X, data.y, w0=3.0, b0=-2.0)
-    lines = math_panel_numbers(data.X, data.y, run, 0.01).latex_lines
+    lines = math_panel_numbers(data.X, data.y, run, 0.01).equation_lines
     h = 1e-5
     dw = (gdcore.mse(data.X, data.y, 3.0 + h, -2.0) - gdcore.mse(data.X, data.y, 3.0 - h, -2.0)) / (2 * h)
     db = (gdcore.mse(data.X, data.y, 3.0, -2.0 + h) - gdcore.mse(data.X, data.y, 3.0, -2.0 - h)) / (2 * h)
