@@ -15,6 +15,7 @@ from ui.export_tab import export_section
 from ui.math_tab import math_section
 from ui.results import charts_section, headline, parameter_names
 from ui.sidebar import data_controls, descent_controls
+from ui.startup import freeze_imports
 from ui.state import current_settings, initialise_state
 from ui.sweep_tab import sweep_section
 from ui.tabs import open_tab
@@ -95,4 +96,7 @@ def main() -> None:
             export_section(prepared, runs, settings)
 
 
-main()
+try:
+    main()
+finally:
+    freeze_imports()  # once per process: later post-run garbage collections skip start-up objects
