@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 import gdcore
-from gdcore.dashboard.explain import literal_markdown
+from gdcore.dashboard.explain import literal_markdown, scale_warning, step_limits_caption
 from gdcore.dashboard.settings import ALPHA_CHOICES, to_query
+from ui.cache import outlooks as cached_outlooks
 from ui.cache import prepare, run
 from ui.compare import compare_section
 from ui.csv_picker import csv_choices
@@ -66,19 +67,15 @@ def main() -> None:
         message = exc.for_dashboard() if isinstance(exc, gdcore.CsvError) else str(exc)
         st.error(f"That cannot run: {literal_markdown(message)}", icon="⚠️")
         st.stop()
-    theory = prepared.theory
-    alpha_slot.caption(
-        f"For this data: α_max = **{theory.alpha_max:.4g}** (above it GD diverges), "
-        f"α_opt = **{theory.alpha_opt:.4g}**."
-    )
-    if theory.alpha_opt < ALPHA_CHOICES[0] and prepared.scaler is None:
-        st.warning(
-            f"This data needs α ≤ {theory.alpha_max:.3g}, below the slider's smallest value "
-            f"({ALPHA_CHOICES[0]:g}): its features have very different scales (condition number "
-            f"{theory.condition_number:.3g}). Turn on **Standardize features** to fix that.",
-            icon="📏",
-        )
-    headline(runs, prepared, settings)
+    outlooks = cached_outlooks(prepared_key, settings.run_plan(), csv_bytes)
+    alpha_slot.caption(step_limits_caption(outlooks))
+    with alpha_slot.expander("Why these limits?"):
+        for name, outlook in outlooks.items():
+            st.caption(f"**{name}**: {literal_markdown(outlook.limits.note)}")
+    scales = scale_warning(prepared, ALPHA_CHOICES[0])
+    if scales:
+        st.warning(scales, icon="📏")
+    headline(runs, prepared, settings, prepared_key, csv_bytes)
     charts_section(prepared, runs)
     compare_section(
         prepared, runs, parameter_names(prepared.train), prepared_key, settings.run_plan(), csv_bytes
@@ -86,7 +83,7 @@ def main() -> None:
     tab, container = open_tab()  # only the open tab's section runs
     with container:
         if tab == "math":
-            math_section(prepared, runs, settings)
+            math_section(prepared, runs, settings, prepared_key, csv_bytes)
         elif tab == "sweep":
             start_loss = float(next(iter(runs.values())).loss[0])
             sweep_section(prepared_key, settings, prepared, start_loss, csv_bytes)

@@ -31,12 +31,22 @@ def run(prepared_key: tuple, plan: experiment.RunPlan, _csv_bytes=None):
     return experiment.run_optimizers(prepare(*prepared_key, _csv_bytes), plan)
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def outlooks(prepared_key: tuple, plan: experiment.RunPlan, _csv_bytes=None):
+    return experiment.outlooks(prepare(*prepared_key, _csv_bytes), plan)
+
+
 @st.cache_resource(max_entries=16, show_spinner=False)
 def sweep(prepared_key: tuple, plan: experiment.RunPlan, _csv_bytes=None):
     prepared = prepare(*prepared_key, _csv_bytes)
     results = experiment.sweep_runs(prepared, plan)
     first = next(iter(results.values()))
-    return results, experiment.contraction_by_alpha(prepared, first.alphas)
+    return results, experiment.contraction_by_optimizer(prepared, plan, first.alphas)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def momentum_map(prepared_key: tuple, _csv_bytes=None):
+    return experiment.momentum_rate_map(prepare(*prepared_key, _csv_bytes))
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -6,14 +6,23 @@ import re
 
 import streamlit as st
 
-from gdcore.dashboard import experiment
-from gdcore.dashboard.explain import contraction_text, math_panel_numbers
+import gdcore
+from gdcore.dashboard import charts, experiment
+from gdcore.dashboard.explain import (
+    contraction_text,
+    limits_table,
+    literal_markdown,
+    math_panel_numbers,
+    momentum_caption,
+)
 from gdcore.dashboard.settings import Settings
 from gdcore.optimizers import OPTIMIZERS
+from ui import cache
+from ui.results import show_chart
 
 
-def math_section(prepared, runs, settings: Settings) -> None:
-    train, fit, theory = prepared.train, prepared.fit, prepared.theory
+def math_section(prepared, runs, settings: Settings, prepared_key=None, csv_bytes=None) -> None:
+    train = prepared.train
     main_run = next(iter(runs.values()))
     numbers = math_panel_numbers(train.X, train.y, main_run, settings.alpha)
     st.markdown(
@@ -27,22 +36,7 @@ def math_section(prepared, runs, settings: Settings) -> None:
             st.markdown(
                 f"- **{OPTIMIZERS[name].display_name}** {update_rule_markdown(OPTIMIZERS[name].equation)}"
             )
-    st.markdown("**Theory for this data** (Hessian H = (2/N) AᵀA, A = [X, 1])")
-    t1, t2, t3, t4 = st.columns(4)
-    t1.metric("α_max = 2/λ_max", f"{theory.alpha_max:.4g}")
-    t2.metric("α_opt", f"{theory.alpha_opt:.4g}")
-    raw_kappa, kappa = experiment.condition_summary(prepared)
-    t3.metric(
-        "Condition number",
-        f"{kappa:.4g}",
-        f"{raw_kappa:.4g} before standardizing" if prepared.scaler is not None else None,
-        delta_color="off",
-        delta_arrow="off",
-    )
-    t4.metric("Eigenvalues λ", f"{theory.lambda_min:.3g} … {theory.lambda_max:.3g}")
-    st.markdown(contraction_text(main_run, fit, theory, settings.alpha))
-    if theory.note:
-        st.info(theory.note)
+    theory_section(prepared, runs, settings, prepared_key, csv_bytes)
     st.markdown("**The blog's shape pitfall**")
     st.markdown(numbers.pitfall_text)
     st.code(numbers.pitfall_code, language="python", wrap_lines=True)
@@ -54,3 +48,50 @@ def update_rule_markdown(equation: str) -> str:
     inside its formula: a line never starts with one)."""
     parts = [part.strip() for part in re.split(r",\s*\\quad", equation)]
     return " ".join([*(f"${part},$" for part in parts[:-1]), f"${parts[-1]}$"])
+
+
+def theory_section(prepared, runs, settings: Settings, prepared_key, csv_bytes) -> None:
+    """Each chosen optimizer's own step limit, best step and rate on this data, the predicted against
+    the measured rate of each run, and momentum's rate over (α, β)."""
+    fit, theory = prepared.fit, prepared.theory
+    outlooks = cache.outlooks(prepared_key, settings.run_plan(), csv_bytes)
+    st.markdown("**Theory for this data** (Hessian H = (2/N) AᵀA, A = [X, 1]; full-batch steps)")
+    t1, t2 = st.columns(2)
+    raw_kappa, kappa = experiment.condition_summary(prepared)
+    t1.metric(
+        "Condition number",
+        f"{kappa:.4g}",
+        f"{raw_kappa:.4g} before standardizing" if prepared.scaler is not None else None,
+        delta_color="off",
+        delta_arrow="off",
+    )
+    t2.metric("Eigenvalues λ", f"{theory.lambda_min:.3g} … {theory.lambda_max:.3g}")
+    st.markdown(limits_table(outlooks))
+    with st.expander("Where each limit comes from"):
+        for name, outlook in outlooks.items():
+            st.markdown(f"**{name}**: {literal_markdown(outlook.limits.note)}")
+    for name, run in runs.items():
+        st.markdown(f"- {contraction_text(run, fit, outlooks[name])}")
+    if theory.note:
+        st.info(theory.note)
+    momentum_view(prepared, settings, prepared_key, csv_bytes)
+
+
+def momentum_view(prepared, settings: Settings, prepared_key, csv_bytes) -> None:
+    """The Distill "why momentum really works" picture on this data: computed when asked for (cached
+    per data set), Polyak's numbers said either way."""
+    beta = settings.hyperparameters("momentum").get("beta", OPTIMIZERS["momentum"].hyperparameters[0].default)
+    current = gdcore.limits_for(prepared.quadratic, "momentum", beta=beta).rate(settings.alpha)
+    gd = gdcore.limits_for(prepared.quadratic, "gd")
+    shown = st.toggle(
+        "Show momentum's rate over (α, β) for this data",
+        key="momentum_map",
+        value=False,
+        help="A 60 × 60 grid of the predicted rate of heavy-ball momentum, full batch.",
+    )
+    rate_map = cache.momentum_map(prepared_key, csv_bytes) if shown else None
+    if rate_map is not None:
+        marks = charts.momentum_map_marks(rate_map, settings.alpha, beta, current)
+        show_chart(charts.momentum_map_chart(charts.momentum_map_table(rate_map), marks))
+    polyak = experiment.polyak_point(prepared)
+    st.caption(momentum_caption(polyak, gd.rate(gd.alpha_opt), settings.alpha, beta, current, rate_map))

@@ -10,7 +10,8 @@ import streamlit as st
 import gdcore
 from gdcore.dashboard import charts, experiment
 from gdcore.dashboard.explain import describe_status
-from gdcore.dashboard.settings import Settings
+from gdcore.dashboard.settings import ALPHA_CHOICES, Settings
+from ui import cache
 
 DRAWN_CHARTS = "drawn_charts"  # session key: the charts this run drew above the tabs (for the report)
 
@@ -20,15 +21,9 @@ def show_chart(spec: charts.ChartSpec, **kwargs) -> None:
     st.vega_lite_chart(spec.vega_lite(), width="stretch", **kwargs)
 
 
-def headline(runs, prepared, settings: Settings) -> None:
-    fit, theory = prepared.fit, prepared.theory
+def headline(runs, prepared, settings: Settings, prepared_key=None, csv_bytes=None) -> None:
     main_run = next(iter(runs.values()))
-    status = describe_status(main_run, fit, theory, settings.alpha)
-    show = {"success": st.success, "info": st.info, "error": st.error}[status.level]
-    prefix = f"{next(iter(runs))}: " if len(runs) > 1 else ""
-    show(prefix + status.text, icon=status.icon)
-    if len(runs) > 1:
-        st.info(experiment.race_summary(runs, fit.loss), icon="🏁")
+    run_status(runs, prepared, settings, prepared_key, csv_bytes)
     headline_metrics(main_run, prepared)
 
 
@@ -88,6 +83,65 @@ def headline_metrics(main_run, prepared) -> None:
         f"{headline_number(b - fit.bias, signed=True)} vs b* = {headline_number(fit.bias)}",
         **quiet,
     )
+
+
+def run_status(runs, prepared, settings: Settings, prepared_key, csv_bytes) -> None:
+    """The first run's status in its own words and colour, a step to set after a divergence, the race."""
+    plan = settings.run_plan()
+    outlooks = cache.outlooks(prepared_key, plan, csv_bytes)
+    main_name, main_run = next(iter(runs.items()))
+    status = describe_status(main_run, prepared.fit, outlooks[main_name], parameter_names(prepared.train))
+    show = {"success": st.success, "info": st.info, "warning": st.warning, "error": st.error}[status.level]
+    prefix = f"{main_name}: " if len(runs) > 1 else ""
+    show(prefix + status.text, icon=status.icon)
+    for name, run in list(runs.items())[1:]:  # a compared run that diverged is said too, in its words
+        if run.diverged:
+            other = describe_status(run, prepared.fit, outlooks[name], parameter_names(prepared.train))
+            st.error(f"{name}: {other.text}", icon=other.icon)
+    if any(run.diverged for run in runs.values()):
+        suggest_step(prepared, plan, prepared_key, csv_bytes)
+    if len(runs) > 1:
+        st.info(experiment.race_summary(runs, prepared.fit.loss), icon="🏁")
+
+
+def set_alpha(alpha: float) -> None:
+    st.session_state["alpha"] = alpha
+
+
+def suggest_step(prepared, plan: experiment.RunPlan, prepared_key, csv_bytes) -> None:
+    """A button that sets a step the user can choose on the slider and that has been run, with every
+    chosen optimizer, without diverging (`experiment.safe_step`; its runs are cached, so the click
+    finds them ready). Says why when there is none."""
+    step = experiment.safe_step(
+        prepared, plan, ALPHA_CHOICES, lambda trial: cache.run(prepared_key, trial, csv_bytes)
+    )
+    several = len(plan.specs) > 1
+    if step is not None:
+        why = (
+            f"α = {step:g} is at or below the fastest step α_opt of "
+            + ("every chosen optimizer" if several else "this optimizer")
+            + " for this data, and it was run: "
+            + ("none of them diverges" if several else "it does not diverge")
+            + " there."
+        )
+        button_col, why_col = st.columns([1, 4], vertical_alignment="center")
+        button_col.button(f"Set α = {step:g}", key="suggested_alpha", on_click=set_alpha, args=(step,))
+        why_col.caption(why)
+        return
+    lowest = ALPHA_CHOICES[0]
+    needs = [
+        o.limits.alpha_opt for o in cache.outlooks(prepared_key, plan, csv_bytes).values() if o.has_limit
+    ]
+    if needs and min(needs) < lowest:
+        st.caption(
+            f"No step to suggest: this data needs α ≤ {min(needs):.3g}, below the slider's smallest value "
+            f"({lowest:g}). Turn on **Standardize features**."
+        )
+    else:
+        st.caption(
+            "No step to suggest: the slider's values below the chosen optimizers' fastest steps that were "
+            "tried still diverged (mini-batch noise lowers the edge); try a larger batch size."
+        )
 
 
 def parameter_names(dataset: gdcore.Dataset) -> list[str]:

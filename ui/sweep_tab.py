@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gdcore.dashboard import charts
+from gdcore.dashboard import charts, experiment
 from gdcore.dashboard.settings import Settings
-from ui.cache import sweep
+from gdcore.optimizers import OPTIMIZERS
+from ui.cache import outlooks, sweep
 from ui.results import show_chart
+
+SWEPT_ALPHA = 1.0  # the sweep replaces alpha: one cache entry whatever alpha the slider shows
 
 
 def sweep_section(prepared_key, settings: Settings, prepared, start_loss: float, csv_bytes) -> None:
@@ -15,24 +18,50 @@ def sweep_section(prepared_key, settings: Settings, prepared, start_loss: float,
         "Compute the learning-rate sweep",
         key="sweep",
         value=False,
-        help="60 values of α from 1e-4 to 2·α_max, each run for the chosen epochs.",
+        help="60 values of α from 1e-4 to 2·α_max of plain GD, each run for the chosen epochs.",
     ):
-        st.caption("Turn the sweep on to see the final loss against α, with the stability cliff marked.")
+        st.caption("Turn the sweep on to see the final loss against α, with each optimizer's cliff marked.")
         return
+    plan = settings.run_plan()
+    swept = experiment.RunPlan(tuple(spec.with_alpha(SWEPT_ALPHA) for spec in plan.specs))
     with st.spinner("Sweeping α…"):
-        results, rates = sweep(prepared_key, settings.run_plan(), csv_bytes)
-    theory = prepared.theory
+        results, rates = sweep(prepared_key, swept, csv_bytes)
+    limits = {name: outlook.limits for name, outlook in outlooks(prepared_key, plan, csv_bytes).items()}
+    marks = charts.step_marks_table(limits)
     table = charts.sweep_table(results, start_loss)
-    show_chart(charts.sweep_chart(table, theory.alpha_max, theory.alpha_opt, settings.epochs))
+    show_chart(charts.sweep_chart(table, marks, settings.epochs))
     if settings.stop:
-        show_chart(
-            charts.sweep_chart(table, theory.alpha_max, theory.alpha_opt, settings.epochs, "epochs_to_tol")
-        )
+        show_chart(charts.sweep_chart(table, marks, settings.epochs, "epochs_to_tol"))
     else:
         st.caption("Turn on *Stop when the error stabilizes* to also see the epochs each α needs.")
-    show_chart(charts.contraction_chart(rates, theory.alpha_max, theory.alpha_opt))
+    adaptive = [OPTIMIZERS[name].display_name for name in settings.optimizers if not OPTIMIZERS[name].linear]
+    full_batch = plan.first.is_full_batch(prepared.train.n_samples)
     st.caption(
-        "Diverged runs are drawn as crosses at 10× the starting loss (their true last loss is in the tooltip). "
-        "Past α_max plain GD's loss gap grows every epoch (factor > 1): the cliff. Adaptive optimizers "
-        "(AdaGrad, RMSProp, Adam) normalise their steps and do not share GD's limit."
+        "Diverged runs are drawn as crosses at 10× the starting loss (their true last loss is in the "
+        "tooltip). Each optimizer's own step limit α_max (dashed) and fastest step α_opt (dotted) are "
+        "drawn in its colour"
+        + (
+            f"; {', '.join(adaptive)} "
+            + ("has" if len(adaptive) == 1 else "have")
+            + " no fixed limit (steps divided by running gradient sizes), so no line"
+            if adaptive
+            else ""
+        )
+        + "."
+        + (
+            ""
+            if full_batch
+            else f" The limits are for full-batch steps; with mini-batches of {plan.first.batch_size:,} "
+            "each step's gradient is noisy, which lowers the edge."
+        )
     )
+    if rates:
+        show_chart(charts.contraction_chart(charts.contraction_table(rates), marks))
+        st.caption(
+            "Per-epoch factor of the loss gap J − J*: the line is each optimizer's own prediction "
+            "(ρ(α)², ρ the spectral radius of its iteration matrix), the dots are measured on full-batch "
+            "runs from the origin (fitted over their later epochs). Past an optimizer's α_max its factor "
+            "is above 1: the gap grows every epoch."
+        )
+    else:
+        st.caption("No rate view: AdaGrad, RMSProp and Adam have no predicted rate to compare with.")

@@ -8,6 +8,7 @@ epoch.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -15,7 +16,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from gdcore.dashboard.experiment import MomentumMap
 from gdcore.landscape import LossGrid
+from gdcore.limits import StepLimits
 from gdcore.theory import Fit
 from gdcore.trajectory import Trajectory
 
@@ -623,43 +626,113 @@ def sweep_table(results: Mapping[str, object], start_loss: float) -> pd.DataFram
     return pd.concat(frames, ignore_index=True)
 
 
-def _alpha_marks(alpha_max: float, alpha_opt: float) -> pd.DataFrame:
-    return pd.DataFrame(
-        {"alpha": [alpha_max, alpha_opt], "label": ["α_max (GD diverges above)", "α_opt (fastest GD)"]}
-    )
+STEP_MARK_KINDS = ("α_max: diverges above", "α_opt: fastest")
 
 
-def _alpha_rules(x: alt.X) -> alt.Chart:
+def step_marks_table(limits: Mapping[str, StepLimits]) -> pd.DataFrame:
+    """Rows (run, kind, alpha) of each run's own alpha_max and alpha_opt (full batch); none for the
+    adaptive optimizers, which have no fixed limit."""
+    rows = [
+        (name, kind, value)
+        for name, lim in limits.items()
+        if lim.alpha_max is not None
+        for kind, value in zip(STEP_MARK_KINDS, (lim.alpha_max, lim.alpha_opt), strict=True)
+    ]
+    return pd.DataFrame(rows, columns=["run", "kind", "alpha"])
+
+
+def log_ticks(low: float, high: float) -> list[float]:
+    """Tick values for a log axis from `low` to `high` (> 0) that read at a glance: 1, 2, 5 times each
+    power of ten when the range spans at most three decades, else the powers of ten (every k-th one
+    when there are more than eight), always at least two."""
+    if not (math.isfinite(low) and math.isfinite(high)) or low <= 0 or high <= 0:
+        return [1.0]
+    low, high = min(low, high), max(low, high)
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    if last - first <= 3:
+        ticks = [m * 10.0**e for e in range(first, last + 1) for m in (1, 2, 5)]
+        inside = [t for t in ticks if low * (1 - 1e-9) <= t <= high * (1 + 1e-9)]
+        if len(inside) >= 2:
+            return inside
+    step = max(1, math.ceil((last - first + 1) / 8))
+    return [10.0**e for e in range(first, last + 1, step)]
+
+
+def _step_rules(x: alt.X, runs: tuple[str, ...]) -> alt.Chart:
+    """Each run's alpha_max (dashed) and alpha_opt (dotted) in the run's colour."""
     return (
         alt.Chart(_data("alpha_marks"))
-        .mark_rule(strokeDash=[6, 4], strokeWidth=2)
+        .mark_rule(strokeWidth=2, clip=True)
         .encode(
             x=x,
-            color=alt.Color(
-                "label:N",
-                scale=alt.Scale(range=[COLORS["optimum"], COLORS["b"]]),
-                legend=alt.Legend(title=None, orient="bottom"),
+            color=_color("run", runs, RUN_PALETTE, "Run").legend(None),
+            strokeDash=alt.StrokeDash(
+                "kind:N",
+                scale=alt.Scale(domain=list(STEP_MARK_KINDS), range=[[6, 4], [2, 3]]),
+                # below the plot, one entry a line: beside the run legend it would not fit a phone
+                legend=alt.Legend(title=None, orient="bottom", direction="vertical", symbolStrokeWidth=2),
             ),
-            tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("alpha:Q", title="α", format=".4g")],
+            tooltip=[
+                alt.Tooltip("run:N", title="Run"),
+                alt.Tooltip("kind:N", title=" "),
+                alt.Tooltip("alpha:Q", title="α", format=".4g"),
+            ],
         )
     )
 
 
+def _alpha_x() -> alt.X:
+    """log alpha, from the first to the last alpha computed (no 'nice' rounding past them), ticks from
+    `log_ticks`."""
+    return alt.X(
+        "alpha:Q",
+        title="Learning rate α (log scale)",
+        scale=alt.Scale(
+            type="log", domainMin=alt.ExprRef("alpha_lo"), domainMax=alt.ExprRef("alpha_hi"), nice=False
+        ),
+        axis=alt.Axis(values=alt.ExprRef("alpha_ticks"), format=",~g"),
+    )
+
+
+def _alpha_axis_params(alphas) -> dict[str, object]:
+    alphas = np.asarray(alphas, dtype=np.float64)
+    low, high = float(alphas.min()), float(alphas.max())
+    return {"alpha_lo": low, "alpha_hi": high, "alpha_ticks": log_ticks(low, high)}
+
+
+def _alpha_params() -> list[alt.Parameter]:
+    """The parameters of the alpha charts: the alpha axis's ends and ticks, the y axis's ticks."""
+    return [
+        _value("alpha_lo", 1e-4),
+        _value("alpha_hi", 1.0),
+        _value("alpha_ticks", [1.0]),
+        _value("y_ticks", [1.0]),
+    ]
+
+
 def sweep_chart(
-    table: pd.DataFrame, alpha_max: float, alpha_opt: float, epochs: int, measure: str = "final_loss"
+    table: pd.DataFrame, marks: pd.DataFrame, epochs: int, measure: str = "final_loss"
 ) -> ChartSpec:
     """`measure` ("final_loss", or "epochs_to_tol": epochs needed to reach the tolerance) against alpha,
-    log-log, one line per run; diverged runs drawn as crosses at their last finite loss; alpha_max and
-    alpha_opt marked, so the cliff where plain GD diverges shows."""
+    log-log, one line per run; diverged runs drawn as crosses; each run's own alpha_max and alpha_opt
+    (`step_marks_table`) as rules in its colour, so every optimizer's cliff shows where it is. The alpha
+    axis runs exactly over the swept alphas; the y axis has 1-2-5 (or power-of-ten) ticks."""
     if measure not in ("final_loss", "epochs_to_tol"):
         raise ValueError(f"measure must be 'final_loss' or 'epochs_to_tol'; got {measure!r}")
+    column = "shown_loss" if measure == "final_loss" else measure
+    values = table[column][np.isfinite(table[column]) & (table[column] > 0)]
+    ticks = log_ticks(float(values.min()), float(values.max())) if len(values) else [1.0]
     template = _sweep_template(tuple(dict.fromkeys(table["run"])), epochs, measure)
-    return ChartSpec(template, {"sweep": table, "alpha_marks": _alpha_marks(alpha_max, alpha_opt)})
+    return ChartSpec(
+        template,
+        {"sweep": table, "alpha_marks": marks},
+        {**_alpha_axis_params(table["alpha"]), "y_ticks": ticks},
+    )
 
 
 @template
 def _sweep_template(runs: tuple[str, ...], epochs: int, measure: str) -> alt.TopLevelMixin:
-    x = alt.X("alpha:Q", title="Learning rate α (log scale)", scale=alt.Scale(type="log"))
+    x = _alpha_x()
     color = _color("run", runs, RUN_PALETTE, "Run")
     base = alt.Chart(_data("sweep"))
     tooltip = [
@@ -681,6 +754,7 @@ def _sweep_template(runs: tuple[str, ...], epochs: int, measure: str) -> alt.Top
         "shown_loss:Q" if measure == "final_loss" else f"{measure}:Q",
         title=y_title,
         scale=alt.Scale(type="log"),
+        axis=alt.Axis(values=alt.ExprRef("y_ticks"), format=",~g"),
     )
     line = (
         base.transform_filter(~alt.datum.diverged)
@@ -693,45 +767,214 @@ def _sweep_template(runs: tuple[str, ...], epochs: int, measure: str) -> alt.Top
         .encode(x=x, y=y, color=color.legend(None), tooltip=tooltip)
     )
     return (
-        (line + crosses + _alpha_rules(x))
-        .resolve_scale(color="independent")
-        .properties(title=f"{title} (crosses: diverged)", height=440)
+        (line + crosses + _step_rules(x, runs))
+        .add_params(*_alpha_params())
+        .properties(title=f"{title} (crosses: diverged)", height=560)
     )
 
 
-def contraction_chart(rates: Mapping[str, np.ndarray], alpha_max: float, alpha_opt: float) -> ChartSpec:
-    """Plain GD's per-epoch loss-gap factor against alpha: theory rate(alpha)^2 (line), measured (dots)."""
-    table = pd.DataFrame(rates)
-    long = table.melt(
-        id_vars="alpha", value_vars=["predicted", "measured"], var_name="kind", value_name="factor"
+def contraction_table(rates: Mapping[str, Mapping[str, np.ndarray]]) -> pd.DataFrame:
+    """Rows (run, alpha, kind, factor): each run's predicted and measured loss-gap factor per alpha
+    (`experiment.contraction_by_optimizer`), finite and > 0 only (a log axis)."""
+    frames = [
+        pd.DataFrame({"run": name, "alpha": r["alpha"], "kind": kind, "factor": r[kind]})
+        for name, r in rates.items()
+        for kind in ("predicted", "measured")
+    ]
+    if not frames:
+        return pd.DataFrame({"run": [], "alpha": [], "kind": [], "factor": []})
+    table = pd.concat(frames, ignore_index=True)
+    return table[np.isfinite(table["factor"]) & (table["factor"] > 0)].reset_index(drop=True)
+
+
+def contraction_chart(table: pd.DataFrame, marks: pd.DataFrame) -> ChartSpec:
+    """Each GD / momentum / Nesterov run's per-epoch loss-gap factor against alpha: predicted (line,
+    `StepLimits.loss_rate`) and measured (dots), its own alpha_max and alpha_opt as rules, and a grey
+    rule at 1 (above it the gap grows). Readable 1-2-5 / power-of-ten ticks on the factor axis."""
+    runs = tuple(dict.fromkeys(table["run"]))
+    factors = table["factor"]
+    ticks = log_ticks(float(factors.min()), max(float(factors.max()), 1.0)) if len(table) else [1.0]
+    alphas = table["alpha"] if len(table) else pd.Series([1e-4, 1.0])
+    return ChartSpec(
+        _contraction_template(runs),
+        {
+            "contraction": table,
+            "alpha_marks": marks[marks["run"].isin(runs)],
+            "one": pd.DataFrame({"factor": [1.0]}),
+        },
+        {**_alpha_axis_params(alphas), "y_ticks": ticks},
     )
-    long = long[np.isfinite(long["factor"]) & (long["factor"] > 0)]
-    datasets = {"contraction": long, "alpha_marks": _alpha_marks(alpha_max, alpha_opt)}
-    return ChartSpec(_contraction_template(), datasets)
 
 
 @template
-def _contraction_template() -> alt.TopLevelMixin:
-    x = alt.X("alpha:Q", title="Learning rate α (log scale)", scale=alt.Scale(type="log"))
-    y = alt.Y("factor:Q", title="Loss-gap factor per epoch", scale=alt.Scale(type="log"))
+def _contraction_template(runs: tuple[str, ...]) -> alt.TopLevelMixin:
+    x = _alpha_x()
+    y = alt.Y(
+        "factor:Q",
+        title="Loss-gap factor per epoch (log)",
+        scale=alt.Scale(type="log"),
+        axis=alt.Axis(values=alt.ExprRef("y_ticks"), format=",~g"),
+    )
+    color = _color("run", runs, RUN_PALETTE, "Run")
     base = alt.Chart(_data("contraction"))
     tooltip = [
+        alt.Tooltip("run:N", title="Run"),
         alt.Tooltip("kind:N", title=" "),
         alt.Tooltip("alpha:Q", title="α", format=".4g"),
         alt.Tooltip("factor:Q", title="Factor", format=".5g"),
     ]
-    theory = (
+    predicted = (
         base.transform_filter(alt.datum.kind == "predicted")
-        .mark_line(color=COLORS["loss"], strokeWidth=2.5)
-        .encode(x=x, y=y, tooltip=tooltip)
+        .mark_line(strokeWidth=2.5, clip=True)
+        .encode(x=x, y=y, color=color, tooltip=tooltip)
     )
     measured = (
         base.transform_filter(alt.datum.kind == "measured")
-        .mark_circle(color=COLORS["w"], size=50, opacity=0.9)
-        .encode(x=x, y=y, tooltip=tooltip)
+        .mark_circle(size=45, opacity=0.85, clip=True)
+        .encode(x=x, y=y, color=color.legend(None), tooltip=tooltip)
     )
-    return (theory + measured + _alpha_rules(x)).properties(
-        title="Plain GD: measured loss-gap factor per epoch (dots) vs theory rate(α)² (line)", height=300
+    one = (
+        alt.Chart(_data("one"))
+        .mark_rule(color=COLORS["data"], strokeWidth=1)
+        .encode(y=alt.Y("factor:Q", scale=alt.Scale(type="log")))
+    )
+    return (
+        (one + predicted + measured + _step_rules(x, runs))
+        .add_params(*_alpha_params())
+        .properties(
+            title=alt.Title(
+                "Loss-gap factor per epoch",
+                subtitle=[
+                    "Lines: predicted. Dots: measured",
+                    "(full batch, from the origin).",
+                    "Above 1 the gap grows.",
+                ],
+            ),
+            height=520,
+        )
+    )
+
+
+def momentum_map_table(rate_map: MomentumMap) -> pd.DataFrame:
+    """Cells (alpha, alpha2, beta, beta2, rate) of `experiment.MomentumMap`, one per grid point,
+    centred on it; `stable` is rate < 1."""
+    alphas, betas = rate_map.alphas, rate_map.betas
+    da = (alphas[1] - alphas[0]) / 2 if alphas.size > 1 else alphas[0] / 2
+    db = (betas[1] - betas[0]) / 2 if betas.size > 1 else 0.005
+    aa, bb = np.meshgrid(alphas, betas)
+    return pd.DataFrame(
+        {
+            "alpha": aa.ravel() - da,
+            "alpha2": aa.ravel() + da,
+            "beta": np.clip(bb.ravel() - db, 0.0, None),
+            "beta2": bb.ravel() + db,
+            "at_alpha": aa.ravel(),
+            "at_beta": bb.ravel(),
+            "rate": rate_map.rate.ravel(),
+            "stable": rate_map.rate.ravel() < 1.0,
+        }
+    )
+
+
+def momentum_map_marks(rate_map: MomentumMap, alpha: float, beta: float, rate: float) -> pd.DataFrame:
+    """Polyak's optimum (alpha*, beta*) and the current setting, each with its predicted rate."""
+    return pd.DataFrame(
+        {
+            "what": ["Polyak's optimum (α*, β*)", "your setting (α, β)"],
+            "alpha": [rate_map.polyak.alpha, alpha],
+            "beta": [rate_map.polyak.beta, beta],
+            "rate": [rate_map.polyak.rate, rate],
+        }
+    )
+
+
+def momentum_map_chart(cells: pd.DataFrame, marks: pd.DataFrame) -> ChartSpec:
+    """Momentum's predicted rate over (alpha, beta) as a heat map (grey: diverges), with Polyak's
+    optimum and the current setting marked (the current one only when it lies inside the map)."""
+    domain = {
+        "a_lo": 0.0,
+        "a_hi": float(cells["alpha2"].max()),
+        "b_lo": 0.0,
+        "b_hi": float(cells["beta2"].max()),
+        "rate_lo": float(cells["rate"].min()),
+    }
+    inside = (marks["alpha"] <= domain["a_hi"]) & (marks["beta"] <= domain["b_hi"])
+    return ChartSpec(_momentum_map_template(), {"rate_cells": cells, "rate_marks": marks[inside]}, domain)
+
+
+@template
+def _momentum_map_template() -> alt.TopLevelMixin:
+    x_scale = alt.Scale(domainMin=alt.ExprRef("a_lo"), domainMax=alt.ExprRef("a_hi"), nice=False, zero=False)
+    y_scale = alt.Scale(domainMin=alt.ExprRef("b_lo"), domainMax=alt.ExprRef("b_hi"), nice=False, zero=False)
+    x = alt.X("alpha:Q", title="Learning rate α", scale=x_scale)
+    y = alt.Y("beta:Q", title="Momentum β", scale=y_scale)
+    tooltip = [
+        alt.Tooltip("at_alpha:Q", title="α", format=".4g"),
+        alt.Tooltip("at_beta:Q", title="β", format=".3f"),
+        alt.Tooltip("rate:Q", title="Rate per epoch", format=".4f"),
+    ]
+    cells = alt.Chart(_data("rate_cells"))
+    rate_scale = alt.Scale(scheme="viridis", domainMin=alt.ExprRef("rate_lo"), domainMax=1.0)
+    stable = (
+        cells.transform_filter(alt.datum.stable)
+        .mark_rect(strokeWidth=0.6)  # a stroke in the cell's own colour closes the antialiasing seams
+        .encode(
+            x=x,
+            x2="alpha2:Q",
+            y=y,
+            y2="beta2:Q",
+            color=alt.Color(
+                "rate:Q",
+                title=["Rate per epoch", "(lower: faster)"],
+                scale=rate_scale,
+                legend=alt.Legend(orient="right"),
+            ),
+            stroke=alt.Stroke("rate:Q", scale=rate_scale, legend=None),
+            tooltip=tooltip,
+        )
+    )
+    unstable = (
+        cells.transform_filter(~alt.datum.stable)
+        .mark_rect(color="#DEE2E6", stroke="#DEE2E6", strokeWidth=0.6)
+        .encode(x=x, x2="alpha2:Q", y=y, y2="beta2:Q", tooltip=tooltip)
+    )
+    what = ["Polyak's optimum (α*, β*)", "your setting (α, β)"]
+    points = (
+        alt.Chart(_data("rate_marks"))
+        .mark_point(size=260, filled=True, stroke="white", strokeWidth=1.5, opacity=1)
+        .encode(
+            x=x,
+            y=y,
+            shape=alt.Shape(
+                "what:N",
+                scale=alt.Scale(domain=what, range=["diamond", "circle"]),
+                legend=alt.Legend(title=None, orient="top", columns=1, symbolSize=160),
+            ),
+            # a condition, not a scale: the heat map owns this layer chart's colour scale
+            color=alt.condition(
+                alt.datum.what == what[0], alt.value(COLORS["optimum"]), alt.value(COLORS["start"])
+            ),
+            tooltip=[
+                alt.Tooltip("what:N", title=" "),
+                alt.Tooltip("alpha:Q", title="α", format=".4g"),
+                alt.Tooltip("beta:Q", title="β", format=".4f"),
+                alt.Tooltip("rate:Q", title="Rate per epoch", format=".4f"),
+            ],
+        )
+    )
+    return (
+        (stable + unstable + points)
+        .add_params(*(_value(n) for n in ("a_lo", "a_hi", "b_lo", "b_hi", "rate_lo")))
+        .properties(
+            title=alt.Title(
+                "Momentum's rate over (α, β)",
+                subtitle=[
+                    "Predicted per epoch on this data, full batch.",
+                    "Grey: diverges, α ≥ 2(1+β)/λ_max.",
+                ],
+            ),
+            height=460,
+        )
     )
 
 

@@ -6,8 +6,9 @@ shows can be reproduced from a notebook with the same calls. Runs are `gdcore.Ru
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -15,6 +16,7 @@ from gdcore.csv_input import read_csv
 from gdcore.data import Dataset, SyntheticSpec
 from gdcore.datasets import load_dataset, train_test_split
 from gdcore.landscape import LossGrid, loss_grid, window
+from gdcore.limits import StepLimits, forecast_epoch, limits_for
 from gdcore.model import Quadratic
 from gdcore.optimizers import OPTIMIZERS
 from gdcore.scaling import Scaler, standardize
@@ -22,7 +24,7 @@ from gdcore.spec import RunSpec
 from gdcore.stepping import execute, step_path
 from gdcore.sweep import SweepResult, alpha_grid, measured_contraction, sweep
 from gdcore.theory import Fit, Theory, analyze_quadratic, least_squares
-from gdcore.trajectory import QUIET, Trajectory
+from gdcore.trajectory import QUIET, REACHED_FRACTION, Trajectory
 
 
 @dataclass(frozen=True)
@@ -145,21 +147,154 @@ def test_losses(prepared: Prepared, runs: Mapping[str, Trajectory]) -> dict[str,
     }
 
 
+def run_outcome(run: Trajectory, optimum_loss: float) -> str:
+    """How one run of a race ended, said as it is: "epoch N" (where it reached the optimum, the one
+    definition `Trajectory.epoch_reaching`), "diverged", "stopped by the tolerance rule at epoch N
+    before reaching it", or "not within the epochs" (it ran all its epochs without getting there)."""
+    if run.diverged:
+        return "diverged" + (
+            f" (overflowed after epoch {run.epochs_run:,})"
+            if run.spec is not None and run.epochs_run < run.spec.epochs
+            else ""
+        )
+    epoch = run.epoch_reaching(optimum_loss)
+    if epoch is not None:
+        return f"epoch {epoch:,}"
+    if run.stop_reason == "converged":
+        return f"stopped by the tolerance rule at epoch {run.epochs_run:,} before reaching it"
+    return "not within the epochs"
+
+
 def race_summary(runs: Mapping[str, Trajectory], optimum_loss: float) -> str:
-    """Which run reached the optimum first (in epochs), for the headline when several are compared."""
-    reached = {name: run.epoch_reaching(optimum_loss) for name, run in runs.items()}
-    finishers = sorted((epoch, name) for name, epoch in reached.items() if epoch is not None)
-    if not finishers:
-        return "None of the runs reached the optimum (99.9% of the starting gap) within the epochs."
-    epoch, winner = finishers[0]
-    others = ", ".join(
-        f"{name}: {'epoch ' + format(e, ',') if e is not None else 'not within the epochs'}"
-        for name, e in reached.items()
-        if name != winner
-    )
-    return f"**{winner}** reached the optimum first, at epoch {epoch:,}" + (
-        f" ({others})." if others else "."
-    )
+    """Which run reached the optimum (99.9% of its starting gap closed) first, in epochs, for the headline
+    when several are compared: a tie is said as a tie, every other run's outcome as `run_outcome` says."""
+    outcomes = {name: run_outcome(run, optimum_loss) for name, run in runs.items()}
+    reached = {
+        name: epoch
+        for name, run in runs.items()
+        if not run.diverged and (epoch := run.epoch_reaching(optimum_loss)) is not None
+    }
+    if not reached:
+        listed = "; ".join(f"{name}: {outcome}" for name, outcome in outcomes.items())
+        return f"None of the runs reached the optimum (99.9% of the starting gap closed): {listed}."
+    first = min(reached.values())
+    winners = [name for name, epoch in reached.items() if epoch == first]
+    others = "; ".join(f"{name}: {outcomes[name]}" for name in outcomes if name not in winners)
+    if len(winners) == 1:
+        lead = f"**{winners[0]}** reached the optimum first, at epoch {first:,}"
+    else:
+        named = ", ".join(f"**{name}**" for name in winners[:-1]) + f" and **{winners[-1]}**"
+        lead = f"{named} reached the optimum at the same epoch, {first:,} (a tie)"
+    return lead + (f" ({others})." if others else ".")
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """What theory says about one planned run before it runs (`gdcore.limits`, full-batch theory).
+
+    `limits` are the optimizer's own (alpha_max None for the adaptive ones); `full_batch` whether every
+    update sees all rows (the limits and the forecast hold only then); `forecast` the exact first epoch
+    its loss gap J_t - J* is <= (1 - REACHED_FRACTION)(J_0 - J*), for full-batch GD, momentum and
+    Nesterov; None when the run does not get there within FORECAST_HORIZON epochs or has no forecast.
+    """
+
+    spec: RunSpec
+    limits: StepLimits
+    full_batch: bool
+    forecast: int | None
+
+    @property
+    def alpha(self) -> float:
+        return self.spec.alpha
+
+    @property
+    def has_theory(self) -> bool:
+        """Whether the limits, the rate and the forecast describe this run (full-batch GD, momentum or
+        Nesterov); adaptive optimizers and mini-batches have none of them."""
+        return self.full_batch and self.limits.alpha_max is not None
+
+    @property
+    def has_limit(self) -> bool:
+        """Whether the optimizer has a fixed step limit at all (full batch): GD, momentum, Nesterov."""
+        return self.limits.alpha_max is not None
+
+    @property
+    def above_limit(self) -> bool:
+        return self.has_limit and self.spec.alpha >= self.limits.alpha_max
+
+    def loss_rate(self) -> float | None:
+        """The predicted per-epoch factor of the loss gap at this alpha (full batch), or None."""
+        return self.limits.loss_rate(self.spec.alpha) if self.has_limit else None
+
+
+FORECAST_HORIZON = 10_000_000  # epochs: a forecast further out is said as "more than" this
+
+
+def optimizer_limits(prepared: Prepared, spec: RunSpec) -> StepLimits:
+    """The step limits of `spec`'s optimizer with its hyperparameters on the prepared (training) data."""
+    return limits_for(prepared.quadratic, spec.optimizer, **dict(spec.hyper))
+
+
+def outlook(prepared: Prepared, spec: RunSpec) -> Outlook:
+    """The `Outlook` of one planned run: its optimizer's limits and, where theory has one, the exact
+    epoch it reaches the optimum (`gdcore.forecast_epoch`, from the same start and J*)."""
+    limits = optimizer_limits(prepared, spec)
+    full_batch = spec.is_full_batch(prepared.train.n_samples)
+    forecast = None
+    if full_batch and limits.alpha_max is not None:
+        forecast = forecast_epoch(
+            prepared.quadratic,
+            spec.start(prepared.train.n_features),
+            spec.alpha,
+            spec.optimizer,
+            fraction=REACHED_FRACTION,
+            max_epochs=FORECAST_HORIZON,
+            **dict(spec.hyper),
+        )
+    return Outlook(spec, limits, full_batch, forecast)
+
+
+def outlooks(prepared: Prepared, plan: RunPlan) -> dict[str, Outlook]:
+    """`outlook` of every planned run, keyed by the optimizer's display name like `run_optimizers`."""
+    return {OPTIMIZERS[spec.optimizer].display_name: outlook(prepared, spec) for spec in plan.specs}
+
+
+def choice_at_most(value: float, choices: Sequence[float]) -> float | None:
+    """The largest of `choices` that is <= `value` (None if every choice is above it)."""
+    below = [c for c in choices if c <= value]
+    return max(below) if below else None
+
+
+def safe_step(
+    prepared: Prepared,
+    plan: RunPlan,
+    choices: Sequence[float],
+    runner: Callable[[RunPlan], Mapping[str, Trajectory]] | None = None,
+    tries: int = 4,
+) -> float | None:
+    """A step to suggest after a divergence: one of `choices` (values the user can set), below every
+    chosen optimizer's own alpha_opt (for adaptive optimizers: 100x below the current alpha), that has
+    been run with the whole plan and diverged for none of its optimizers. Up to `tries` candidates,
+    halving, then a tenth each time; None if none passed (or none is below the limit).
+
+    `runner` runs a plan (the dashboard passes its cached runner, so that the click that sets the
+    suggested step finds its runs ready); by default `run_optimizers` on `prepared`.
+    """
+    runner = runner or (lambda candidate: run_optimizers(prepared, candidate))
+    targets = []
+    for spec in plan.specs:
+        limits = optimizer_limits(prepared, spec)
+        targets.append(limits.alpha_opt if limits.alpha_opt is not None else spec.alpha / 100.0)
+    ceiling = min(targets)
+    for attempt in range(tries):
+        candidate = choice_at_most(ceiling, choices)
+        if candidate is None:
+            return None
+        trial = RunPlan(tuple(spec.with_alpha(candidate) for spec in plan.specs))
+        if not any(run.diverged for run in runner(trial).values()):
+            return candidate
+        ceiling = candidate / (2.0 if attempt == 0 else 10.0)
+    return None
 
 
 def weights_in_units(prepared: Prepared, run: Trajectory) -> dict[str, list[float]]:
@@ -247,21 +382,102 @@ def sweep_runs(prepared: Prepared, plan: RunPlan, points: int = 60) -> dict[str,
     }
 
 
-def contraction_by_alpha(prepared: Prepared, alphas: np.ndarray, epochs: int = 200) -> dict[str, np.ndarray]:
-    """Plain GD's per-epoch loss-gap ratio: theory rate(alpha)^2 against the measured one.
+def contraction_by_optimizer(
+    prepared: Prepared, plan: RunPlan, alphas: np.ndarray, epochs: int = 200
+) -> dict[str, dict[str, np.ndarray]]:
+    """Per planned GD / momentum / Nesterov (adaptive optimizers have no predicted rate and are left out):
+    the predicted per-epoch loss-gap factor `StepLimits.loss_rate(alpha)` (full batch) against the
+    measured one, {"alpha", "predicted", "measured"} by display name.
 
-    The measured value is the median of (J_{t+1} - J*) / (J_t - J*) over the later half of the epochs
-    of a run from the origin where that ratio is measurable (the gap above round-off, the run finite).
+    Measured: each alpha runs full batch from the origin for `epochs` epochs with the spec's
+    hyperparameters, and `measured_loss_factor` reads the factor off its losses.
     """
     X, y = prepared.train.X, prepared.train.y
-    predicted = np.array([prepared.theory.loss_rate(a) for a in alphas])
-    measured = np.full(alphas.shape, np.nan)
-    from_origin = RunSpec(epochs=epochs, w0=0.0, b0=0.0)
-    for k, alpha in enumerate(alphas):
-        run = execute(X, y, from_origin.with_alpha(float(alpha)), prepared.quadratic)
-        ratios = measured_contraction(run, prepared.quadratic)
-        ratios = ratios[np.isfinite(ratios)]
-        ratios = ratios[ratios.size // 2 :]
-        if ratios.size:
-            measured[k] = float(np.median(ratios))
-    return {"alpha": alphas, "predicted": predicted, "measured": measured}
+    rates = {}
+    for spec in plan.specs:
+        limits = optimizer_limits(prepared, spec)
+        if limits.alpha_max is None:
+            continue
+        from_origin = RunSpec(optimizer=spec.optimizer, hyper=spec.hyper, epochs=epochs, w0=0.0, b0=0.0)
+        measured = np.array(
+            [
+                measured_loss_factor(
+                    execute(X, y, from_origin.with_alpha(float(alpha)), prepared.quadratic),
+                    prepared.quadratic.loss_star,
+                )
+                for alpha in alphas
+            ]
+        )
+        predicted = np.array([limits.loss_rate(float(alpha)) for alpha in alphas])
+        rates[OPTIMIZERS[spec.optimizer].display_name] = {
+            "alpha": np.asarray(alphas, dtype=np.float64),
+            "predicted": predicted,
+            "measured": measured,
+        }
+    return rates
+
+
+def measured_loss_factor(run: Trajectory, loss_star: float, min_epochs: int = 4) -> float:
+    """The per-epoch factor of the loss gap J_t - J* that a run shows: exp of the least-squares slope of
+    log(J_t - J*) against t over the later half of its measurable epochs (the leading epochs whose gap
+    is finite and above `measured_contraction`'s round-off floor). A fitted slope, not one ratio, so
+    that momentum's oscillating gap is averaged over its swings. NaN with fewer than `min_epochs`.
+    """
+    ratios = measured_contraction(run, loss_star)
+    measurable = np.isfinite(ratios)
+    count = int(np.argmin(measurable)) if not measurable.all() else measurable.size  # ratios 0..count-1
+    if count + 1 < 2 * min_epochs:
+        return float("nan")
+    t = np.arange(count + 1)[(count + 1) // 2 :]
+    with np.errstate(**QUIET):
+        log_gap = np.log(run.loss[t] - loss_star)
+    slope = np.polyfit(t, log_gap, 1)[0]
+    return float(np.exp(slope))
+
+
+MOMENTUM_MAP_SIZE = (60, 60)  # (alphas, betas): 3,600 cells, under the charts' 5,000-row bound
+
+
+class PolyakPoint(NamedTuple):
+    """Polyak's best heavy-ball pair for this data and its rate sqrt(beta*) = (sqrt(kappa)-1)/(sqrt(kappa)+1)."""
+
+    alpha: float
+    beta: float
+    rate: float
+
+
+def polyak_point(prepared: Prepared) -> PolyakPoint:
+    """(alpha*, beta*) from `limits_for(..., "momentum").polyak`, with `StepLimits.rate` there."""
+    alpha, beta = limits_for(prepared.quadratic, "momentum").polyak
+    return PolyakPoint(alpha, beta, limits_for(prepared.quadratic, "momentum", beta=beta).rate(alpha))
+
+
+@dataclass(frozen=True)
+class MomentumMap:
+    """Heavy-ball momentum's predicted per-epoch contraction of ||theta - theta*|| (full batch) over a
+    grid of (alpha, beta) on this data: `rate[j, i] = limits_for(quadratic, "momentum",
+    beta=betas[j]).rate(alphas[i])` (>= 1: diverges), and Polyak's best pair (alpha*, beta*) with its
+    rate sqrt(beta*) = (sqrt(kappa) - 1) / (sqrt(kappa) + 1)."""
+
+    alphas: np.ndarray
+    betas: np.ndarray
+    rate: np.ndarray  # (betas, alphas)
+    polyak: PolyakPoint
+
+
+def momentum_rate_map(prepared: Prepared, size: tuple[int, int] = MOMENTUM_MAP_SIZE) -> MomentumMap:
+    """The "why momentum works" picture on this data: alpha from 0 to 4 / lambda_max (momentum's limit
+    2(1 + beta) / lambda_max for every beta < 1 lies inside), beta from 0 to 0.99, or past Polyak's beta*
+    when that is higher (ill-conditioned data)."""
+    quadratic = prepared.quadratic
+    n_alpha, n_beta = size
+    polyak = polyak_point(prepared)
+    alpha_top = 4.0 / float(np.max(quadratic.eigenvalues))
+    beta_top = max(0.99, min(polyak.beta + 0.5 * (1.0 - polyak.beta), 0.999999))
+    alphas = np.linspace(alpha_top / n_alpha, alpha_top, n_alpha)
+    betas = np.linspace(0.0, beta_top, n_beta)
+    rate = np.empty((n_beta, n_alpha))
+    for j, beta in enumerate(betas):
+        limits = limits_for(quadratic, "momentum", beta=float(beta))
+        rate[j] = [limits.rate(float(alpha)) for alpha in alphas]
+    return MomentumMap(alphas, betas, rate, polyak)

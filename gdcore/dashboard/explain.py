@@ -8,13 +8,25 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from gdcore.dashboard.experiment import (
+    FORECAST_HORIZON,
+    MomentumMap,
+    Outlook,
+    PolyakPoint,
+    Prepared,
+    measured_loss_factor,
+)
 from gdcore.data import make_data
+from gdcore.limits import limits_for
 from gdcore.model import gradient
+from gdcore.optimizers import OPTIMIZERS
 from gdcore.reference import blog_shape_pitfall
-from gdcore.sweep import measured_contraction
-from gdcore.theory import Fit, Theory
+from gdcore.theory import Fit
 from gdcore.trajectory import REACHED_FRACTION, Trajectory
 
 _PUNCTUATION = r"[!-/:-@\[-`{-~]"  # every ASCII punctuation mark: CommonMark lets each be escaped
@@ -34,9 +46,24 @@ def plain_text(markdown: str) -> str:
 
 @dataclass(frozen=True)
 class Status:
-    level: str  # "success", "info" or "error"
+    level: str  # "success", "info", "warning" or "error": the colour the page gives it
     icon: str
     text: str
+    kind: str = ""  # "converged", "descending", "stopped early", "not converging" or "diverged"
+
+
+# A loss within 0.1% of its minimum with more than this share of the start's distance to w* left is a
+# flat valley: the loss says "done" while the weights are still far off.
+FLAT_VALLEY_DISTANCE = 0.1
+# `not_converging` looks at the last tenth of the epochs, at least this many.
+SETTLING_WINDOW = 10
+
+_LIMIT_FORMULAS = {
+    "gd": "2/λ_max",
+    "momentum": "2(1+β)/λ_max",
+    "nesterov": "2(1+β)/((1+2β)·λ_max)",
+}
+_NO_LIMIT_REASON = "its steps are divided by a running size of the gradients, so there is no fixed cliff"
 
 
 def gap_closed(run: Trajectory, optimum_loss: float) -> float:
@@ -47,51 +74,369 @@ def gap_closed(run: Trajectory, optimum_loss: float) -> float:
     return float((run.loss[0] - run.best_loss) / start_gap)
 
 
-def describe_status(run: Trajectory, fit: Fit, theory: Theory, alpha: float) -> Status:
-    """Converged / still descending (with a theory estimate of the epochs left) / diverged."""
+def _closed_at_end(run: Trajectory, optimum_loss: float) -> float:
+    start_gap = run.loss[0] - optimum_loss
+    return 1.0 if start_gap <= 0 else float((run.loss[0] - run.loss[-1]) / start_gap)
+
+
+def not_converging(run: Trajectory, optimum_loss: float) -> bool:
+    """The "not converging" outcome, from the losses alone: a finite run, not diverged, that is not at
+    the optimum at its end (less than REACHED_FRACTION of the starting gap closed there) and is not
+    decreasing steadily at the end. "Steadily" over the last tenth of its epochs (at least
+    SETTLING_WINDOW): the loss never rose, or, if it did, the gap at least halved over that window.
+
+    That is an adaptive optimizer circling the optimum, or a mini-batch run bouncing on its noise. For
+    full-batch GD, momentum and Nesterov below their limit theory says more (they converge, however
+    the loss swings): `describe_status` asks theory first and this rule only where there is none.
+    """
+    if run.diverged or not np.all(np.isfinite(run.loss)) or run.epochs_run < 2:
+        return False
+    if _closed_at_end(run, optimum_loss) >= REACHED_FRACTION:
+        return False
+    window = min(run.epochs_run, max(SETTLING_WINDOW, run.epochs_run // 10))
+    tail = run.loss[-window - 1 :]
+    gaps = tail - optimum_loss
+    rose = bool(np.any(np.diff(tail) > 1e-12 * abs(tail[0])))
+    halved = bool(gaps[-1] <= 0.5 * gaps[0])
+    return rose and not halved
+
+
+def parameter_names(n_features: int) -> list[str]:
+    """w, b for one feature; w1..wd, b for several (the page passes its own, with column names)."""
+    return ["w", "b"] if n_features == 1 else [f"w{k + 1}" for k in range(n_features)] + ["b"]
+
+
+def _limit_phrase(outlook: Outlook) -> str:
+    """'Momentum's step limit α_max = 1.812 (2(1+β)/λ_max at β = 0.9)', or why there is none."""
+    name = OPTIMIZERS[outlook.spec.optimizer].display_name
+    limits = outlook.limits
+    if limits.alpha_max is None:
+        return f"{name} has no fixed step limit ({_NO_LIMIT_REASON})"
+    beta = dict(limits.hyper).get("beta")
+    at_beta = f" at β = {beta:g}" if beta is not None else ""
+    formula = _LIMIT_FORMULAS[outlook.spec.optimizer]
+    return f"{name}'s step limit α_max = {limits.alpha_max:.4g} ({formula}{at_beta}, full batch)"
+
+
+def _batch_phrase(outlook: Outlook) -> str:
+    return f"mini-batches of {outlook.spec.batch_size:,}"
+
+
+def describe_status(
+    run: Trajectory, fit: Fit, outlook: Outlook, names: Sequence[str] | None = None
+) -> Status:
+    """What this run did, in one sentence the run and its optimizer's own theory make true.
+
+    * Diverged: exactly `run.diverged` (the core's rule), naming alpha and this optimizer's own limit.
+    * Converged: the run reached the optimum (`Trajectory.epoch_reaching`: 99.9% of the starting loss
+      gap closed; the epoch it did, not the best epoch) and is there at its end, or converges by theory.
+      When the weights are still far from w* there (`FLAT_VALLEY_DISTANCE`), it says so and by how much.
+    * Converged by the tolerance rule ("stopped early"): the `tol` rule ended it before it reached the
+      optimum; said so, with how much of the gap is closed and the forecast of the optimum.
+    * Still descending: not there yet, with the exact epoch it will be (`Outlook.forecast`) where theory
+      has one (full-batch GD, momentum, Nesterov), and says there is none otherwise.
+    * Not converging: `not_converging` (adaptive optimizers circling, mini-batch noise), or a run that
+      reached the optimum and left it again.
+    """
+    optimum = fit.loss
+    name = OPTIMIZERS[outlook.spec.optimizer].display_name
+    alpha = outlook.alpha
     if run.diverged:
-        where = (
-            f"α = {alpha:g} is above α_max = {theory.alpha_max:.4g} for this data, so every step "
-            "overshoots by more than it corrects"
-            if alpha > theory.alpha_max
-            else f"the loss ended above where it started (α = {alpha:g}, α_max = {theory.alpha_max:.4g})"
-        )
-        stopped = (
-            f" The numbers overflowed after {run.epochs_run:,} epochs; the charts show the finite part."
-            if run.spec is not None and run.epochs_run < run.spec.epochs
-            else ""
-        )
-        return Status(
-            "error",
-            "💥",
-            f"**Diverged**: {where}.{stopped} Try α_opt = {theory.alpha_opt:.4g}, the fastest safe step.",
-        )
-    closed = gap_closed(run, fit.loss)
-    if closed >= REACHED_FRACTION or run.stop_reason == "converged":
-        how = (
-            "the error stabilized"
-            if run.stop_reason == "converged"
-            else f"{closed:.2%} of the starting gap closed"
-        )
+        return _diverged(run, outlook)
+    reached = run.epoch_reaching(optimum)
+    closed_end = _closed_at_end(run, optimum)
+    converges_by_theory = outlook.has_theory and outlook.limits.rate(alpha) < 1.0
+    tol_stop = (
+        f" The tolerance rule stopped it at epoch {run.epochs_run:,}."
+        if run.stop_reason == "converged" and run.epochs_run
+        else ""
+    )
+    if reached is not None and (closed_end >= REACHED_FRACTION or converges_by_theory):
+        return _converged(run, fit, outlook, reached, names, tol_stop)
+    if run.stop_reason == "converged" and reached is None:
+        tol = run.spec.tol if run.spec is not None else None
+        rule = f"relative change below {tol:g}" if tol is not None else "the tolerance rule"
         return Status(
             "success",
             "✅",
-            f"**Converged** at epoch {run.best_epoch:,} ({how}): MSE {run.best_loss:,.3f} against the "
-            f"least-squares minimum {fit.loss:,.3f}.",
+            f"**Converged** by the tolerance rule: the error stabilized ({rule}) at epoch "
+            f"{run.epochs_run:,}, with {gap_closed(run, optimum):.1%} of the starting gap to the optimum "
+            f"closed — short of the optimum itself (99.9% closed). Without the stop: "
+            f"{_lowercase_first(_forecast_sentence(run, outlook, name))}",
+            "stopped early",
         )
-    remaining = run.best_loss - fit.loss
-    target = (1.0 - REACHED_FRACTION) * (run.loss[0] - fit.loss)
-    more = theory.epochs_to_shrink(alpha, target / remaining) if remaining > 0 else 0.0
-    estimate = (
-        f"about {math.ceil(more):,} more epochs at α = {alpha:g} would close 99.9% "
-        f"(theory: the gap shrinks ×{theory.loss_rate(alpha):.4f} per epoch)"
-        if math.isfinite(more)
-        else "at this α the slowest direction does not shrink"
-    )
+    if reached is not None:
+        return Status(
+            "warning",
+            "〰️",
+            f"**Not converging**: {name} reached the optimum (99.9% of the starting gap closed) at epoch "
+            f"{reached:,} but did not stay there: at the end {1 - closed_end:.2%} of the gap is open "
+            f"again (MSE {run.loss[-1]:,.3f} against the minimum {optimum:,.3f}). {_bounce_reason(outlook)}",
+            "not converging",
+        )
+    if not converges_by_theory and not_converging(run, optimum):
+        return Status(
+            "warning",
+            "〰️",
+            f"**Not converging**: after {run.epochs_run:,} epochs the loss goes up and down instead of "
+            f"settling, with {1 - closed_end:.1%} of the starting gap still open (MSE "
+            f"{run.loss[-1]:,.3f} against the minimum {optimum:,.3f}). {_bounce_reason(outlook)}",
+            "not converging",
+        )
     return Status(
         "info",
         "⏳",
-        f"**Still descending**: {closed:.1%} of the starting gap to the optimum is closed; {estimate}.",
+        f"**Still descending**: {gap_closed(run, optimum):.1%} of the starting gap to the optimum is "
+        f"closed after {run.epochs_run:,} epochs. {_forecast_sentence(run, outlook, name)}",
+        "descending",
+    )
+
+
+def _lowercase_first(sentence: str) -> str:
+    return sentence[:1].lower() + sentence[1:]
+
+
+def _diverged(run: Trajectory, outlook: Outlook) -> Status:
+    alpha, limits = outlook.alpha, outlook.limits
+    name = OPTIMIZERS[outlook.spec.optimizer].display_name
+    if limits.alpha_max is None:
+        why = f"{_limit_phrase(outlook)}, but at α = {alpha:g} its steps overshot and the loss grew"
+    elif alpha >= limits.alpha_max:
+        why = (
+            f"α = {alpha:g} is above {_limit_phrase(outlook)} for this data, so the error along the "
+            "steepest direction grows every epoch"
+        )
+    elif not outlook.full_batch:
+        why = (
+            f"α = {alpha:g} is below {_limit_phrase(outlook)}, but with {_batch_phrase(outlook)} each "
+            "step's gradient is noisy, which lowers the edge: the loss grew"
+        )
+    else:
+        why = f"the loss grew, although α = {alpha:g} is below {_limit_phrase(outlook)}"
+    stopped = (
+        f" The numbers overflowed after {run.epochs_run:,} epochs; the charts show the finite part."
+        if run.spec is not None and run.epochs_run < run.spec.epochs
+        else ""
+    )
+    fastest = (
+        f" {name}'s fastest step for this data is α_opt = {limits.alpha_opt:.4g} (full batch)."
+        if limits.alpha_opt is not None
+        else ""
+    )
+    return Status("error", "💥", f"**Diverged**: {why}.{stopped}{fastest}", "diverged")
+
+
+def _converged(
+    run: Trajectory, fit: Fit, outlook: Outlook, reached: int, names: Sequence[str] | None, tol_stop: str
+) -> Status:
+    optimum = fit.loss
+    if run.loss[0] - optimum <= 0 or reached == 0:
+        text = (
+            f"**Converged**: it started at the optimum (MSE {run.loss[0]:,.3f}, the least-squares "
+            f"minimum {optimum:,.3f})."
+        )
+        return Status("success", "✅", text, "converged")
+    lead = (
+        f"**Converged**: reached the optimum (99.9% of the starting gap closed) at epoch {reached:,}; "
+        f"MSE {run.loss[-1]:,.3f} at the end against the least-squares minimum {optimum:,.3f}.{tol_stop}"
+    )
+    valley = _flat_valley(run, fit, outlook, names)
+    if valley:
+        return Status("info", "🏞️", f"{lead} {valley}", "converged")
+    swings = (
+        " The loss still swings on its way down (momentum overshoots), but theory says it converges."
+        if _closed_at_end(run, optimum) < REACHED_FRACTION
+        else ""
+    )
+    return Status("success", "✅", lead + swings, "converged")
+
+
+def _flat_valley(run: Trajectory, fit: Fit, outlook: Outlook, names: Sequence[str] | None) -> str:
+    """The ill-conditioning lesson, when it applies: loss at its minimum, weights not."""
+    optimum_theta = np.append(fit.weights, fit.bias)
+    start = np.append(run.weights[0], run.bias[0])
+    end = np.append(run.weights[-1], run.bias[-1])
+    start_distance = float(np.linalg.norm(start - optimum_theta))
+    left = float(np.linalg.norm(end - optimum_theta))
+    if start_distance == 0 or left <= FLAT_VALLEY_DISTANCE * start_distance:
+        return ""
+    names = list(names) if names is not None else parameter_names(run.n_features)
+    worst = int(np.argmax(np.abs(end - optimum_theta)))
+    moving = outlook.limits.moving_eigenvalues
+    kappa = float(moving[-1] / moving[0])
+    return (
+        f"**But the weights are not there**: the loss has closed 99.9% of its gap to the minimum while "
+        f"{names[worst]} = {end[worst]:,.4g} against {optimum_theta[worst]:,.4g} at the optimum, and "
+        f"{left / start_distance:.0%} of the start's distance to the optimum is left. The loss valley is "
+        f"nearly flat along some directions (condition number {kappa:,.4g}): moving along them barely "
+        "changes the loss, so gradient descent crawls there — the lesson of ill-conditioning."
+        + (
+            f" At α = {outlook.alpha:g} the slowest direction's error shrinks "
+            f"{factor_text(outlook.limits.rate(outlook.alpha))} per epoch."
+            if outlook.has_theory
+            else ""
+        )
+    )
+
+
+def _forecast_sentence(run: Trajectory, outlook: Outlook, name: str) -> str:
+    alpha = outlook.alpha
+    if not outlook.has_limit:
+        return (
+            f"There is no forecast for {name}: {_NO_LIMIT_REASON}, and its steps are not a fixed "
+            "linear map of the error."
+        )
+    if not outlook.full_batch:
+        return (
+            f"There is no forecast with {_batch_phrase(outlook)}: the theory and its forecast are for "
+            "full-batch steps, and each mini-batch adds noise."
+        )
+    if outlook.limits.rate(alpha) >= 1.0:
+        return f"At α = {alpha:g} the slowest direction does not shrink, so it never gets there."
+    if outlook.forecast is None:
+        return (
+            f"At α = {alpha:g} it would need more than {FORECAST_HORIZON:,} epochs to close 99.9% "
+            f"(the loss gap shrinks {factor_text(outlook.loss_rate())} per epoch in the long run)."
+        )
+    more = outlook.forecast - run.epochs_run
+    if more <= 0:
+        return f"Full batch at α = {alpha:g}, it reaches 99.9% at epoch {outlook.forecast:,}."
+    return (
+        f"About {more:,} more epochs at α = {alpha:g} would close 99.9% (at epoch {outlook.forecast:,}: "
+        "the exact forecast from the loss gap along each eigen-direction of the Hessian)."
+    )
+
+
+def _bounce_reason(outlook: Outlook) -> str:
+    name = OPTIMIZERS[outlook.spec.optimizer].display_name
+    if not outlook.full_batch:
+        return (
+            f"With {_batch_phrase(outlook)} each step follows a noisy gradient, so the run bounces "
+            "around the optimum; the bounce grows with α and shrinks with the batch size."
+        )
+    if not outlook.has_limit:
+        return (
+            f"{name} divides its step by a running size of the gradients, so the step does not shrink "
+            "as the gradient does: near the optimum it keeps overshooting."
+        )
+    return (
+        f"At α = {outlook.alpha:g} {name} is at its step limit, where the error along the steepest "
+        "direction neither grows nor shrinks."
+    )
+
+
+def step_limits_caption(outlooks: Mapping[str, Outlook]) -> str:
+    """Beside the α slider: every chosen optimizer's own limit for this data (markdown)."""
+    lines = []
+    for name, outlook in outlooks.items():
+        limits = outlook.limits
+        beta = dict(limits.hyper).get("beta")
+        label = f"{name} (β = {beta:g})" if beta is not None else name
+        if limits.alpha_max is None:
+            lines.append(f"- {label}: no fixed limit")
+        else:
+            formula = _LIMIT_FORMULAS[outlook.spec.optimizer]
+            lines.append(
+                f"- {label}: α_max = **{limits.alpha_max:.4g}** ({formula}), α_opt = {limits.alpha_opt:.4g}"
+            )
+    first = next(iter(outlooks.values()))
+    alpha = first.alpha
+    above = [name for name, o in outlooks.items() if o.above_limit]
+    verdict = (
+        f"α = {alpha:g} is at or above the limit of {', '.join(above)}: "
+        + ("it diverges there." if len(above) == 1 else "they diverge there.")
+        if above
+        else ""
+    )
+    head = "**Step limits for this data** (full batch; above α_max a run diverges):"
+    text = "\n".join([head, "", *lines])
+    if verdict:
+        text += "\n\n" + verdict
+    if not first.full_batch:
+        text += (
+            f"\n\nThese limits are for full-batch steps. With {_batch_phrase(first)} each step's "
+            "gradient is noisy, which lowers the edge: a run can diverge below them."
+        )
+    return text
+
+
+def factor_text(factor: float, decimals: int = 4) -> str:
+    """A per-epoch factor as '×0.9691', or '×(1 − 3.8e-08)' when it is too close to 1 for `decimals`
+    decimals to tell it from 1; large factors (a diverging run) with 4 significant digits."""
+    if 0 < 1.0 - factor < 10.0**-decimals:
+        return f"×(1 − {1.0 - factor:.2g})"
+    return f"×{factor:.{decimals}f}" if factor < 1e4 else f"×{factor:.4g}"
+
+
+ILL_CONDITIONED = 1e4  # condition numbers from here on get the "standardize" warning on raw data
+
+
+def scale_warning(prepared: Prepared, smallest_alpha: float) -> str:
+    """For raw (not standardized) data with a condition number >= ILL_CONDITIONED: why plain GD crawls
+    here and what fixes it, with this data's numbers (GD's rate at its best step is (kappa-1)/(kappa+1));
+    "" otherwise."""
+    theory = prepared.theory
+    if prepared.scaler is not None or not theory.condition_number >= ILL_CONDITIONED:
+        return ""
+    gd = limits_for(prepared.quadratic, "gd")
+    reach = (
+        f"the slider goes down to {smallest_alpha:g}"
+        if smallest_alpha <= gd.alpha_opt
+        else f"below the slider's smallest value, {smallest_alpha:g}"
+    )
+    return (
+        f"This data's features have very different scales (condition number {theory.condition_number:.3g}): "
+        f"plain GD needs α ≤ {gd.alpha_max:.3g} ({reach}), and even at its best step α_opt = "
+        f"{gd.alpha_opt:.3g} the error along the flattest direction shrinks only "
+        f"{factor_text(gd.rate(gd.alpha_opt))} per epoch. Turn on **Standardize features** to fix that."
+    )
+
+
+def limits_table(outlooks: Mapping[str, Outlook]) -> str:
+    """A markdown table: each chosen optimizer's own step limit, fastest step, its rate there, and the
+    predicted loss-gap factor at the chosen alpha (full batch; dashes where theory has nothing), then the
+    limits' formulas. Four narrow columns, so that it reads on a phone."""
+    first = next(iter(outlooks.values()))
+    rows = [
+        f"| Optimizer | Limit α_max | Fastest α_opt (rate ρ there) | ρ(α)² at α = {first.alpha:g} |",
+        "| --- | --- | --- | --- |",
+    ]
+    formulas = {}
+    for name, outlook in outlooks.items():
+        limits = outlook.limits
+        beta = dict(limits.hyper).get("beta")
+        label = f"{name} (β = {beta:g})" if beta is not None else name
+        if limits.alpha_max is None:
+            rows.append(f"| {label} | no fixed limit | — | — |")
+            continue
+        formulas[name] = _LIMIT_FORMULAS[outlook.spec.optimizer]
+        factor = outlook.loss_rate()
+        rows.append(
+            f"| {label} | {limits.alpha_max:.4g} | {limits.alpha_opt:.4g} "
+            f"({factor_text(limits.rate(limits.alpha_opt))}) | "
+            + (factor_text(factor, 5) if factor < 1 else f"{factor_text(factor)} (diverges)")
+            + " |"
+        )
+    table = "\n".join(rows)
+    if formulas:
+        listed = "; ".join(f"{formula} for {name}" for name, formula in formulas.items())
+        table += f"\n\nα_max = {listed}."
+    return table
+
+
+def momentum_caption(
+    polyak: PolyakPoint, gd_rate: float, alpha: float, beta: float, rate: float, rate_map: MomentumMap | None
+) -> str:
+    """Polyak's optimum for this data against plain GD's best rate (`gd_rate`, GD's rate at its
+    alpha_opt), and the current setting's rate (`rate`); whether it lies on the map, when one is shown."""
+    outside = rate_map is not None and not (alpha <= rate_map.alphas[-1] and beta <= rate_map.betas[-1])
+    verdict = "it diverges" if rate >= 1 else f"rate {factor_text(rate)} per epoch"
+    return (
+        f"Polyak's optimum for this data: α* = {polyak.alpha:.4g}, β* = {polyak.beta:.4g}, where the error "
+        f"shrinks {factor_text(polyak.rate)} per epoch, (√κ − 1)/(√κ + 1), against {factor_text(gd_rate)}, "
+        f"(κ − 1)/(κ + 1), for plain GD at its best step. Your setting α = {alpha:g}, β = {beta:g}"
+        f"{' (outside the map)' if outside else ''}: {verdict}. The rate is the spectral radius of "
+        "momentum's 2×2 iteration matrix, the largest over the Hessian's eigenvalues; full batch."
     )
 
 
@@ -206,16 +551,32 @@ def _blog_data_pitfall() -> dict:
     return blog_shape_pitfall(data.X, data.y, 1.0, 0.0)
 
 
-def contraction_text(run: Trajectory, fit: Fit, theory: Theory, alpha: float) -> str:
-    """Predicted (theory) against measured per-epoch shrink factor of the loss gap."""
-    predicted = theory.loss_rate(alpha)
-    measured = float(measured_contraction(run, fit)[-1]) if run.epochs_run else math.nan
+def contraction_text(run: Trajectory, fit: Fit, outlook: Outlook) -> str:
+    """Predicted (this optimizer's full-batch theory) against measured per-epoch factor of the loss gap."""
+    name = OPTIMIZERS[outlook.spec.optimizer].display_name
+    measured = measured_loss_factor(run, fit.loss)
     measured_text = (
-        f"measured over the last epoch: **×{measured:.5f}**"
+        f"measured on this run (fitted over its later epochs): **{factor_text(measured, 5)}**"
         if math.isfinite(measured)
-        else "measured: the run is already at the optimum to rounding, so the ratio is not meaningful"
+        else "measured: the run is at the optimum to rounding (or too short), so there is nothing to fit"
+    )
+    if not outlook.has_limit:
+        return (
+            f"Per-epoch factor of the loss gap J − J*: no prediction for {name} ({_NO_LIMIT_REASON}); "
+            f"{measured_text}."
+        )
+    predicted = outlook.loss_rate()
+    how = (
+        "max|1 − αλᵢ|²"
+        if outlook.spec.optimizer == "gd"
+        else "the largest squared root modulus of its 2×2 iteration matrix over the eigenvalues λᵢ"
+    )
+    batch = (
+        ""
+        if outlook.full_batch
+        else f" The prediction is for full-batch steps; with {_batch_phrase(outlook)} noise changes it."
     )
     return (
-        f"Per-epoch shrink of the loss gap J − J*: predicted rate(α)² = max|1 − αλᵢ|² = "
-        f"**×{predicted:.5f}**; {measured_text}."
+        f"Per-epoch factor of the loss gap J − J* for {name}: predicted ρ(α)² = {how} = "
+        f"**{factor_text(predicted, 5)}**; {measured_text}.{batch}"
     )

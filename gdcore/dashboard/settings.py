@@ -19,8 +19,10 @@ def _log_grid(low_exp: int, high_exp: int, per_decade: int) -> tuple[float, ...]
     return tuple(float(f"{v:.3g}") for v in values)
 
 
-# alpha on a log scale, 1e-4 .. 10, ten steps a decade; holds 0.01 exactly and values past alpha_max.
-ALPHA_CHOICES = _log_grid(-4, 1, 10)
+# alpha on a log scale, 1e-7 .. 10, ten steps a decade; holds 0.01 exactly and values past alpha_max. It
+# starts as low as 1e-7 so that the step a diverged run suggests is one the user can set, also on data
+# of large scale (raw diabetes needs alpha < 1.36e-5).
+ALPHA_CHOICES = _log_grid(-7, 1, 10)
 SAMPLE_CHOICES = tuple(m * 10**e for e in range(1, 7) for m in (1, 2, 5) if m * 10**e <= 1_000_000)
 TOL_CHOICES = (1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10)
 SOURCES = ("synthetic", "diabetes", "csv")

@@ -74,11 +74,11 @@ def errors(at: AppTest) -> list[str]:
 # (key, raw URL value, what the notice says about it). Each is sent together with KEEP, other valid
 # settings that must survive the bad value.
 BAD_URL_VALUES = [
-    ("alpha", "0", "alpha must be from 0.0001 to 10; got '0'"),
-    ("alpha", "-0.5", "alpha must be from 0.0001 to 10; got '-0.5'"),
+    ("alpha", "0", "alpha must be from 1e-07 to 10; got '0'"),
+    ("alpha", "-0.5", "alpha must be from 1e-07 to 10; got '-0.5'"),
     ("alpha", "nan", "alpha must be a finite number; got 'nan'"),
     ("alpha", "inf", "alpha must be a finite number; got 'inf'"),
-    ("alpha", "1e9", "alpha must be from 0.0001 to 10; got '1e9'"),
+    ("alpha", "1e9", "alpha must be from 1e-07 to 10; got '1e9'"),
     ("alpha", "abc", "alpha must be a number; got 'abc'"),
     ("alpha", "", "alpha must be a number; got ''"),
     ("alpha", "9" * 400, "alpha must be a finite number"),

@@ -214,16 +214,19 @@ def test_sweep_and_contraction_charts_validate(blog):
     start_loss = float(quadratic.loss(np.array([1.0, 0.0])))
     table = charts.sweep_table(results, start_loss)
     assert table["shown_loss"].max() <= 10 * start_loss  # a diverged run does not flatten the chart
+    marks = charts.step_marks_table({name: gdcore.limits_for(quadratic, name) for name in results})
     for measure in ("final_loss", "epochs_to_tol"):
-        spec = charts.sweep_chart(table, theory.alpha_max, theory.alpha_opt, 100, measure)
+        spec = charts.sweep_chart(table, marks, 100, measure)
         spec.altair().to_dict(validate=True)
     assert sum(len(t) for t in spec.datasets.values()) <= LIMIT
     rates = {
-        "alpha": alphas,
-        "predicted": np.array([theory.loss_rate(a) for a in alphas]),
-        "measured": np.full(alphas.shape, np.nan),
+        "gd": {
+            "alpha": alphas,
+            "predicted": np.array([theory.loss_rate(a) for a in alphas]),
+            "measured": np.full(alphas.shape, np.nan),
+        }
     }
-    charts.contraction_chart(rates, theory.alpha_max, theory.alpha_opt).altair().to_dict(validate=True)
+    charts.contraction_chart(charts.contraction_table(rates), marks).altair().to_dict(validate=True)
 
 
 def test_notebook_charts_take_runs_and_return_valid_altair_charts():
