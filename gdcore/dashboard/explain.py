@@ -55,8 +55,6 @@ class Status:
 # A loss within 0.1% of its minimum with more than this share of the start's distance to w* left is a
 # flat valley: the loss says "done" while the weights are still far off.
 FLAT_VALLEY_DISTANCE = 0.1
-# `not_converging` looks at the last tenth of the epochs, at least this many.
-SETTLING_WINDOW = 10
 
 _LIMIT_FORMULAS = {
     "gd": "2/λ_max",
@@ -80,25 +78,11 @@ def _closed_at_end(run: Trajectory, optimum_loss: float) -> float:
 
 
 def not_converging(run: Trajectory, optimum_loss: float) -> bool:
-    """The "not converging" outcome, from the losses alone: a finite run, not diverged, that is not at
-    the optimum at its end (less than REACHED_FRACTION of the starting gap closed there) and is not
-    decreasing steadily at the end. "Steadily" over the last tenth of its epochs (at least
-    SETTLING_WINDOW): the loss never rose, or, if it did, the gap at least halved over that window.
-
-    That is an adaptive optimizer circling the optimum, or a mini-batch run bouncing on its noise. For
-    full-batch GD, momentum and Nesterov below their limit theory says more (they converge, however
-    the loss swings): `describe_status` asks theory first and this rule only where there is none.
-    """
-    if run.diverged or not np.all(np.isfinite(run.loss)) or run.epochs_run < 2:
-        return False
-    if _closed_at_end(run, optimum_loss) >= REACHED_FRACTION:
-        return False
-    window = min(run.epochs_run, max(SETTLING_WINDOW, run.epochs_run // 10))
-    tail = run.loss[-window - 1 :]
-    gaps = tail - optimum_loss
-    rose = bool(np.any(np.diff(tail) > 1e-12 * abs(tail[0])))
-    halved = bool(gaps[-1] <= 0.5 * gaps[0])
-    return rose and not halved
+    """The "not converging" outcome, the core's one rule (`Trajectory.outcome`): finite and not diverged,
+    not at the optimum at its end, and neither below its optimizer's limit on the full batch (theory says
+    it converges) nor still finding new lows in its last tenth of epochs. That is an adaptive optimizer
+    circling the optimum, or a mini-batch run bouncing on its noise."""
+    return run.outcome(optimum_loss) == "not converging"
 
 
 def parameter_names(n_features: int) -> list[str]:
@@ -174,13 +158,14 @@ def describe_status(
             f"again (MSE {run.loss[-1]:,.3f} against the minimum {optimum:,.3f}). {_bounce_reason(outlook)}",
             "not converging",
         )
-    if not converges_by_theory and not_converging(run, optimum):
+    if not_converging(run, optimum):
         return Status(
             "warning",
             "〰️",
-            f"**Not converging**: after {run.epochs_run:,} epochs the loss goes up and down instead of "
-            f"settling, with {1 - closed_end:.1%} of the starting gap still open (MSE "
-            f"{run.loss[-1]:,.3f} against the minimum {optimum:,.3f}). {_bounce_reason(outlook)}",
+            f"**Not converging**: after {run.epochs_run:,} epochs the loss is no longer getting lower (its "
+            "last value is above its lowest before the last tenth of the run), with "
+            f"{1 - closed_end:.1%} of the starting gap still open (MSE {run.loss[-1]:,.3f} against the "
+            f"minimum {optimum:,.3f}). {_bounce_reason(outlook)}",
             "not converging",
         )
     return Status(
