@@ -329,7 +329,8 @@ def step_limits_caption(outlooks: Mapping[str, Outlook]) -> str:
     above = [name for name, o in outlooks.items() if o.above_limit]
     verdict = (
         f"α = {alpha:g} is at or above the limit of {', '.join(above)}: "
-        + ("it diverges there." if len(above) == 1 else "they diverge there.")
+        + ("it diverges there" if len(above) == 1 else "they diverge there")
+        + ("." if first.full_batch else " with the full batch (mini-batch noise lowers the edge).")
         if above
         else ""
     )
