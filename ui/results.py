@@ -13,12 +13,17 @@ from gdcore.dashboard.explain import describe_status
 from gdcore.dashboard.settings import ALPHA_CHOICES, Settings
 from ui import cache
 
+AFTER_CHARTS = "after-charts"  # the anchor the skip link above the charts points to
 DRAWN_CHARTS = "drawn_charts"  # session key: the charts this run drew above the tabs (for the report)
 
 
 def show_chart(spec: charts.ChartSpec, **kwargs) -> None:
+    """The chart, named by its title for screen readers (the toolbar's buttons say "Show data: <title>")."""
     st.session_state.setdefault(DRAWN_CHARTS, []).append(spec)
-    st.vega_lite_chart(spec.vega_lite(), width="stretch", **kwargs)
+    title = spec.template.spec.get("title", "")
+    text = title.get("text", "") if isinstance(title, dict) else title
+    alt = " ".join(text) if isinstance(text, list) else str(text)
+    st.vega_lite_chart(spec.vega_lite(), width="stretch", **({"alt": alt} if alt else {}), **kwargs)
 
 
 def headline(runs, prepared, settings: Settings, prepared_key=None, csv_bytes=None) -> None:
@@ -153,58 +158,85 @@ def parameter_names(dataset: gdcore.Dataset) -> list[str]:
 def charts_section(prepared, runs) -> None:
     fit, train = prepared.fit, prepared.train
     st.session_state[DRAWN_CHARTS] = []
-    log_scale = st.toggle("Log-scale loss axis", value=True, key="log_loss")
+    loss_col, epoch_col = st.columns(2)
+    log_scale = loss_col.toggle("Log-scale loss axis", value=True, key="log_loss")
+    log_epochs = epoch_col.toggle(
+        "Log-scale epoch axis",
+        value=False,
+        key="log_epochs",
+        help="Spreads out the first epochs, so runs that stopped early are not squashed against the left.",
+    )
+    # Each chart's toolbar holds 3-4 buttons: keyboard users get a way past all of them in one step.
+    st.markdown(f"[Skip past the charts' buttons ↓](#{AFTER_CHARTS})")
+    lengths = [run.epochs_run for run in runs.values()]
+    if not log_epochs and max(lengths) >= 10 * max(min(lengths), 1):
+        st.caption(
+            f"The runs stopped at very different epochs ({min(lengths):,} and {max(lengths):,}): turn on "
+            "**Log-scale epoch axis** to see the short ones."
+        )
     test = experiment.test_losses(prepared, runs)
-    show_chart(charts.loss_chart(charts.loss_table(runs, test), fit.loss, log_scale))
+    show_chart(charts.loss_chart(charts.loss_table(runs, test), fit.loss, log_scale, log_epochs))
     if test:
         st.caption("Solid: training loss (what GD minimises). Dashed: loss on the held-out test rows.")
     names = parameter_names(train)
     optimum = dict(zip(names, [*fit.weights.tolist(), fit.bias], strict=True))
-    show_chart(charts.parameter_chart(charts.parameter_table(runs, names), optimum))
-    main_run = next(iter(runs.values()))
+    show_chart(charts.parameter_chart(charts.parameter_table(runs, names), optimum, log_epochs))
+    main_name, main_run = next(iter(runs.items()))
+    target = train.target_name
     if train.n_features == 1:
+        feature = train.feature_names[0] + (" (z-score)" if prepared.scaler is not None else "")
         points, lines, best_line = charts.fit_tables(train.X[:, 0], train.y, main_run, fit)
-        start_frame = int(lines.loc[lines["epoch"] == main_run.best_epoch, "frame"].iloc[0])
-        show_chart(charts.fit_chart(points, lines, best_line, start_frame))
-        st.caption("Drag the *Epoch frame* slider under the chart to watch the line move, epoch by epoch.")
+        show_chart(charts.fit_chart(points, lines, best_line, main_run.best_epoch, feature, target))
+        drawn = lines["epoch"].nunique()
+        if drawn == main_run.epochs_run + 1:
+            st.caption(
+                "Drag the **Epoch** slider under the chart to watch the line move, one epoch at a time."
+            )
+        else:
+            st.caption(
+                f"Drag the **Epoch** slider under the chart to watch the line move: {drawn:,} of the "
+                f"{main_run.epochs_run + 1:,} epochs are drawn, and the line is the drawn epoch nearest "
+                "the slider (its number is on the chart)."
+            )
     else:
         predicted = train.X @ main_run.best_weights + main_run.best_bias
         show_chart(
             charts.prediction_chart(
                 charts.prediction_tables(train.y, predicted),
-                f"Predicted against actual at the best epoch ({next(iter(runs))}); on the diagonal = perfect",
+                f"Predicted against actual {target}",
+                target,
+                f"{main_name} at its best epoch; on the diagonal: a perfect fit",
             )
         )
+        if prepared.scaler is not None:
+            st.caption("The weights multiply the features' z-scores; the target keeps its units.")
     landscape(prepared, runs, names)
+    st.markdown(f'<div id="{AFTER_CHARTS}"></div>', unsafe_allow_html=True)
 
 
 def landscape(prepared, runs, names) -> None:
-    i, j = 0, len(names) - 1
+    """The loss landscape over two parameters chosen by name: a choice that still exists survives a
+    change of features, one that does not goes back to its default (set in session state before the
+    widget is drawn, so the selector shows what the chart draws)."""
+    u_name, v_name = names[0], names[-1]
     if len(names) > 2:
-        for key in ("landscape_u", "landscape_v"):  # fewer features than before: drop a stale axis
-            if st.session_state.get(key, 0) >= len(names):
-                del st.session_state[key]
+        for key, default in (("landscape_u", names[0]), ("landscape_v", names[-1])):
+            if st.session_state.get(key) not in names:
+                st.session_state[key] = default
         u_col, v_col = st.columns(2)
-        i = u_col.selectbox(
-            "Landscape: horizontal axis",
-            range(len(names)),
-            index=0,
-            key="landscape_u",
-            format_func=names.__getitem__,
-        )
-        j = v_col.selectbox(
-            "Landscape: vertical axis",
-            range(len(names)),
-            index=len(names) - 1,
-            key="landscape_v",
-            format_func=names.__getitem__,
-        )
-        if i == j:
+        u_name = u_col.selectbox("Landscape: horizontal axis", names, key="landscape_u")
+        v_name = v_col.selectbox("Landscape: vertical axis", names, key="landscape_v")
+        if u_name == v_name:
             st.warning("Choose two different parameters for the landscape's axes.")
             return
+    i, j = names.index(u_name), names.index(v_name)
     view = experiment.landscape_view(prepared, runs, i, j)
-    cells, path_table, marks = charts.landscape_tables(view.grid, view.paths, view.optimum, 800)
-    title = f"Loss landscape J({names[i]}, {names[j]}) and the path taken"
-    show_chart(charts.landscape_chart(cells, path_table, marks, names[i], names[j], title))
-    if len(names) > 2:
-        st.caption("The other parameters are held at their least-squares values.")
+    contours, path_table, marks = charts.landscape_tables(view, 800)
+    show_chart(charts.landscape_chart(contours, path_table, marks, view.bounds, u_name, v_name))
+    for name, off in view.off_chart.items():
+        st.caption(experiment.off_chart_note(name, off, u_name, v_name))
+    held = " The other parameters are held at their least-squares values." if len(names) > 2 else ""
+    st.caption(
+        f"{u_name} and {v_name} are drawn at the same scale, so the bowl's true shape shows: round contours "
+        "mean every direction descends alike, long thin ellipses a narrow valley." + held
+    )

@@ -16,15 +16,15 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from gdcore.dashboard.experiment import MomentumMap
-from gdcore.landscape import LossGrid
+from gdcore.dashboard.experiment import LandscapeView, MomentumMap
+from gdcore.landscape import clip_polyline
 from gdcore.limits import StepLimits
 from gdcore.theory import Fit
 from gdcore.trajectory import Trajectory
 
 MAX_CHART_ROWS = 5000
 MAX_SCATTER_POINTS = 1000
-FIT_FRAMES = 101
+FIT_FRAMES = 501  # the fit chart draws every epoch of a run up to 500 epochs long
 
 # One colour per quantity, the same in every chart.
 COLORS = {
@@ -69,12 +69,14 @@ class ChartSpec:
 
     `vega_lite()` fills the template's serialised spec without going through Altair again (no schema
     validation, no deep copies: most of a rerun's time otherwise); the tests validate every template
-    against the schema once (`spec.chart.to_dict()`).
+    against the schema once (`spec.chart.to_dict()`). `bindings` sets a bound parameter's input
+    properties (a slider's `max`), which Vega-Lite cannot take from an expression.
     """
 
     template: Template
     datasets: dict[str, pd.DataFrame]
     params: Mapping[str, object] = field(default_factory=dict)
+    bindings: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
     @property
     def chart(self) -> alt.TopLevelMixin:
@@ -84,12 +86,17 @@ class ChartSpec:
         """The Vega-Lite spec with the data sets attached and the parameters set (for st.vega_lite_chart)."""
         spec = dict(self.template.spec)
         if "params" in spec:
-            spec["params"] = [
-                {**p, "value": self.params[p["name"]]} if p.get("name") in self.params else p
-                for p in spec["params"]
-            ]
+            spec["params"] = [self._filled(p) for p in spec["params"]]
         spec["datasets"] = dict(self.datasets)
         return spec
+
+    def _filled(self, param: dict) -> dict:
+        name = param.get("name")
+        if name in self.params:
+            param = {**param, "value": self.params[name]}
+        if name in self.bindings:
+            param = {**param, "bind": {**param["bind"], **self.bindings[name]}}
+        return param
 
     def altair(self) -> alt.TopLevelMixin:
         """A self-contained Altair chart (data inline, parameters set), e.g. to show in a notebook."""
@@ -169,40 +176,133 @@ def loss_table(runs: Mapping[str, Trajectory], test_loss: Mapping[str, np.ndarra
     return pd.concat(frames, ignore_index=True)
 
 
+def legend_columns(labels: Sequence[str], width: float = 300.0) -> int:
+    """Entries per row of a legend over the chart, so that its rows fit `width` pixels (on a phone a chart
+    is about 360 px wide, its plot starts 60-100 px in, and a legend wider than that is cut off): about
+    6.5 px a character plus 34 px for the symbol and the gaps."""
+    widest = max((len(str(label)) for label in labels), default=1)
+    return int(max(1, min(len(labels), width // (34 + 6.5 * widest))))
+
+
 def _color(field: str, domain: Sequence[str], palette: Sequence[str], title: str):
     return alt.Color(
         f"{field}:N",
         scale=alt.Scale(domain=list(domain), range=list(palette[: len(domain)])),
-        legend=alt.Legend(title=title, orient="top") if len(domain) > 1 else None,
+        legend=alt.Legend(title=title, orient="top", columns=legend_columns(domain))
+        if len(domain) > 1
+        else None,
     )
 
 
-def loss_chart(table: pd.DataFrame, optimum_loss: float, log_scale: bool = True) -> ChartSpec:
-    """Loss per epoch for each run, the least-squares minimum as a dashed rule, best epochs marked."""
+def loss_chart(
+    table: pd.DataFrame, optimum_loss: float, log_scale: bool = True, log_epochs: bool = False
+) -> ChartSpec:
+    """Loss per epoch for each run, the least-squares minimum as a dashed rule, best epochs marked.
+
+    The log loss axis has ticks at 1, 2, 5 x 10^k (or powers of ten over many decades: `log_ticks`) up
+    to the power of ten above the largest loss; `log_epochs` puts the epochs on a log axis too (symlog,
+    so epoch 0 stays), which keeps a run that stopped early from being squashed against the left edge.
+    """
     runs = tuple(dict.fromkeys(table["run"]))
-    positive = table["loss"][table["loss"] > 0]
+    positive = table["loss"][np.isfinite(table["loss"]) & (table["loss"] > 0)]
     lows = [float(positive.min())] if len(positive) else []
     lows += [optimum_loss] if optimum_loss > 0 else []
     log_scale = log_scale and bool(lows)
     two_series = table["series"].nunique() > 1
     minimum = pd.DataFrame({"loss": [optimum_loss], "label": ["least-squares minimum"]})
+    params: dict[str, object] = {}
+    if log_scale:
+        floor = 0.9 * min(lows)
+        top = max(float(positive.max()) if len(positive) else floor, optimum_loss, floor)
+        # Vega rounds a log axis out to powers of ten ("nice"): the ticks cover that whole range.
+        params["loss_floor"] = floor
+        params["loss_ticks"] = log_ticks(
+            10.0 ** math.floor(math.log10(floor)), 10.0 ** math.ceil(math.log10(top))
+        )
+    if log_epochs:
+        params["epoch_ticks"] = epoch_ticks(int(table["epoch"].max()))
     return ChartSpec(
-        _loss_template(runs, log_scale, two_series),
-        {"loss": table, "minimum": minimum},
-        {"loss_floor": 0.9 * min(lows)} if log_scale else {},
+        _loss_template(runs, log_scale, two_series, log_epochs), {"loss": table, "minimum": minimum}, params
     )
+
+
+# Axis labels that read at a glance: thousands separators, e-notation past a million, never 17 digits.
+READABLE_NUMBER = "abs(datum.value) >= 1e6 ? format(datum.value, '.2~e') : format(datum.value, ',.6~g')"
+
+
+def epoch_ticks(last: int) -> list[int]:
+    """Ticks of a log epoch axis from 0 to `last`: 0 and 1, 2, 5 x 10^k, or 0 and the powers of ten when
+    that would be more than ten ticks."""
+    ticks = [0] + [m * 10**e for e in range(0, 7) for m in (1, 2, 5) if m * 10**e <= max(last, 1)]
+    if len(ticks) > 10:
+        ticks = [0] + [10**e for e in range(0, 7) if 10**e <= last]
+    return ticks
+
+
+def symlog_ticks(low: float, high: float, per_side: int = 4) -> list[float]:
+    """Ticks of a symmetric log axis over [low, high]: 0 and +-10^k, at most `per_side` powers on each
+    side, k a multiple of 1, 2, 3, 5, 10, ... so that they are evenly spaced on the axis."""
+    ticks = [0.0]
+    for sign, reach in ((1.0, high), (-1.0, -low)):
+        reach = min(reach, 1e300)
+        if not reach >= 1.0:
+            continue
+        top = math.floor(math.log10(reach))
+        step = next(s for s in (1, 2, 3, 5, 10, 20, 25, 50, 100) if top // s <= per_side)
+        # +-1 sits next to 0 on the axis: kept only when the powers are one decade apart.
+        ticks += [sign * 10.0**e for e in range(0 if step == 1 else step, top + 1, step)]
+    return sorted(ticks)
+
+
+def _epoch_axis(log_epochs: bool) -> alt.X:
+    if not log_epochs:
+        return alt.X("epoch:Q", title="Epoch", axis=alt.Axis(format=",d"))
+    return alt.X(
+        "epoch:Q",
+        title="Epoch (log scale)",
+        scale=alt.Scale(type="symlog", constant=1),
+        axis=alt.Axis(values=alt.ExprRef("epoch_ticks"), format=",d"),
+    )
+
+
+def _title(text: str, subtitle: str = "") -> alt.Title:
+    """A title that fits a phone: Streamlit cuts a chart's title and subtitle at the chart's width less
+    40 px (about 40 title or 50 subtitle characters on a 390 px screen), so longer text is split into
+    lines at spaces."""
+
+    def lines(words: str, width: int) -> list[str] | str:
+        out: list[str] = []
+        for word in words.split(" "):
+            if out and len(out[-1]) + 1 + len(word) <= width:
+                out[-1] += " " + word
+            else:
+                out.append(word)
+        return out if len(out) > 1 else words
+
+    title = lines(text, 38)
+    return alt.Title(title, subtitle=lines(subtitle, 48)) if subtitle else alt.Title(title)
 
 
 @template
-def _loss_template(runs: tuple[str, ...], log_scale: bool, two_series: bool) -> alt.TopLevelMixin:
+def _loss_template(
+    runs: tuple[str, ...], log_scale: bool, two_series: bool, log_epochs: bool = False
+) -> alt.TopLevelMixin:
     y_scale = (
         alt.Scale(type="log", domainMin=alt.ExprRef("loss_floor")) if log_scale else alt.Scale(zero=False)
     )
+    y_axis = (
+        alt.Axis(values=alt.ExprRef("loss_ticks"), labelExpr=READABLE_NUMBER)
+        if log_scale
+        else alt.Axis(labelExpr=READABLE_NUMBER)
+    )
+    x = _epoch_axis(log_epochs)
     color = _color("run", runs, RUN_PALETTE if len(runs) > 1 else [COLORS["loss"]], "Run")
     base = alt.Chart(_data("loss"))
     line = base.mark_line(strokeWidth=2.5, clip=True).encode(
-        x=alt.X("epoch:Q", title="Epoch"),
-        y=alt.Y("loss:Q", title="MSE (loss)", scale=y_scale),
+        x=x,
+        y=alt.Y(
+            "loss:Q", title="MSE (loss)" + (", log scale" if log_scale else ""), scale=y_scale, axis=y_axis
+        ),
         color=color,
         strokeDash=alt.StrokeDash(
             "series:N",
@@ -215,20 +315,20 @@ def _loss_template(runs: tuple[str, ...], log_scale: bool, two_series: bool) -> 
         tooltip=[
             alt.Tooltip("run:N", title="Run"),
             alt.Tooltip("series:N", title="Series"),
-            alt.Tooltip("epoch:Q", title="Epoch"),
+            alt.Tooltip("epoch:Q", title="Epoch", format=","),
             alt.Tooltip("loss:Q", title="MSE", format=",.4f"),
         ],
     )
     best = (
         base.transform_filter(alt.datum.best)
-        .mark_point(size=120, filled=True, shape="diamond")
+        .mark_point(size=120, filled=True, shape="diamond", clip=True)
         .encode(
-            x="epoch:Q",
+            x=x,
             y=alt.Y("loss:Q", scale=y_scale),
             color=color,
             tooltip=[
                 alt.Tooltip("run:N", title="Run"),
-                alt.Tooltip("epoch:Q", title="Best epoch"),
+                alt.Tooltip("epoch:Q", title="Best epoch", format=","),
                 alt.Tooltip("loss:Q", title="Best MSE", format=",.4f"),
             ],
         )
@@ -241,8 +341,12 @@ def _loss_template(runs: tuple[str, ...], log_scale: bool, two_series: bool) -> 
             tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("loss:Q", title="MSE*", format=",.4f")],
         )
     )
-    chart = (line + best + rule).properties(title="Loss per epoch", height=320)
-    return chart.add_params(_value("loss_floor", 1.0)) if log_scale else chart
+    chart = (line + best + rule).properties(
+        title=_title("Loss per epoch", "red dashed: the least-squares minimum"), height=320
+    )
+    params = [_value("loss_floor", 1.0), _value("loss_ticks", [1.0])] if log_scale else []
+    params += [_value("epoch_ticks", [0])] if log_epochs else []
+    return chart.add_params(*params) if params else chart
 
 
 def parameter_table(runs: Mapping[str, Trajectory], names: Sequence[str]) -> pd.DataFrame:
@@ -259,78 +363,144 @@ def parameter_table(runs: Mapping[str, Trajectory], names: Sequence[str]) -> pd.
     return pd.concat(frames, ignore_index=True)
 
 
-def parameter_chart(table: pd.DataFrame, optimum: Mapping[str, float]) -> ChartSpec:
-    """Each parameter per epoch, with a dashed line at its least-squares value."""
+# Weights' colours (the bias keeps COLORS["b"]); past ten weights the colours repeat with another dash.
+PARAMETER_PALETTE = [
+    "#1F77B4", "#FF7F0E", "#D62728", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F", "#17BECF", "#1F2633", "#C29B00",
+]  # fmt: skip
+DASHES = [[1, 0], [2, 3], [8, 4], [12, 3, 3, 3], [5, 2]]
+# Several runs with more parameters than this: one parameter at a time, picked under the chart.
+MAX_DASHED_PARAMETERS = 4
+
+
+def parameter_styles(names: Sequence[str]) -> tuple[list[str], list[list[int]]]:
+    """(colour, dash) per parameter for one run: w orange and b green with one feature; else each weight
+    one of ten colours, solid for the first ten and another dash pattern for each further ten; b green,
+    solid. No two parameters share both (up to 50 weights)."""
+    if len(names) == 2:
+        return [COLORS["w"], COLORS["b"]], [DASHES[0], DASHES[0]]
+    n = len(names) - 1
+    colours = [PARAMETER_PALETTE[k % len(PARAMETER_PALETTE)] for k in range(n)] + [COLORS["b"]]
+    dashes = [DASHES[(k // len(PARAMETER_PALETTE)) % len(DASHES)] for k in range(n)] + [DASHES[0]]
+    return colours, dashes
+
+
+def parameter_chart(table: pd.DataFrame, optimum: Mapping[str, float], log_epochs: bool = False) -> ChartSpec:
+    """Each parameter per epoch, with a thin line at its least-squares value (labelled "w*", "b*").
+
+    A run that diverges grows geometrically: the value axis becomes a symmetric log axis with ticks at
+    0 and powers of ten, labelled in e-notation past a million.
+    """
     names = tuple(optimum)
-    targets = pd.DataFrame({"parameter": names, "value": [optimum[n] for n in names]})
-    # A diverging run grows geometrically: a symmetric log axis keeps its oscillation visible.
-    spread = float(np.nanmax(np.abs(table["value"]))) if len(table) else 0.0
+    targets = pd.DataFrame(
+        {"parameter": names, "value": [optimum[n] for n in names], "label": [f"{n}*" for n in names]}
+    )
+    finite = table["value"][np.isfinite(table["value"])]
+    spread = float(np.max(np.abs(finite))) if len(finite) else 0.0
     reach = max(abs(v) for v in optimum.values()) if optimum else 0.0
     symlog = spread > 100.0 * max(reach, 1.0)
-    template = _parameter_template(names, tuple(dict.fromkeys(table["run"])), symlog)
-    return ChartSpec(template, {"parameters": table, "optimum": targets})
+    runs = tuple(dict.fromkeys(table["run"]))
+    params: dict[str, object] = {}
+    if symlog:
+        params["value_ticks"] = symlog_ticks(float(finite.min()), float(finite.max()))
+    if log_epochs:
+        params["epoch_ticks"] = epoch_ticks(int(table["epoch"].max()))
+    if len(runs) > 1 and len(names) > MAX_DASHED_PARAMETERS:
+        params["shown_parameter"] = names[0]
+    template = _parameter_template(names, runs, symlog, log_epochs)
+    return ChartSpec(template, {"parameters": table, "optimum": targets}, params)
 
 
 @template
-def _parameter_template(names: tuple[str, ...], runs: tuple[str, ...], symlog: bool) -> alt.TopLevelMixin:
-    """One run: a colour per parameter. Several runs: a colour per run (as in every other chart) and a
-    line pattern per parameter; the optimum's rules are then grey."""
+def _parameter_template(
+    names: tuple[str, ...], runs: tuple[str, ...], symlog: bool, log_epochs: bool = False
+) -> alt.TopLevelMixin:
+    """One run: a colour (and past ten weights a dash) per parameter. Several runs: a colour per run (as
+    in every other chart) and a dash pattern per parameter, or, with more than MAX_DASHED_PARAMETERS,
+    one parameter at a time chosen in a drop-down under the chart. Least-squares values: thin solid
+    lines with their name at the right edge, never dashed (dashes name parameters)."""
     several = len(runs) > 1
+    pick = several and len(names) > MAX_DASHED_PARAMETERS
     if several:
         color = _color("run", runs, RUN_PALETTE, "Run")
-        patterns = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [1, 4], [12, 4]]
-        dash = alt.StrokeDash(
-            "parameter:N",
-            scale=alt.Scale(
-                domain=list(names), range=[patterns[k % len(patterns)] for k in range(len(names))]
-            ),
-            legend=alt.Legend(title="Parameter", orient="top"),
+        dash = (
+            alt.value([1, 0])
+            if pick
+            else alt.StrokeDash(
+                "parameter:N",
+                scale=alt.Scale(domain=list(names), range=DASHES[: len(names)]),
+                legend=alt.Legend(title="Parameter", orient="bottom", symbolSize=500, symbolStrokeWidth=2.5),
+            )
         )
         rule_color = alt.value(COLORS["data"])
     else:
-        palette = (
-            [COLORS["w"], COLORS["b"]]
-            if len(names) == 2
-            else [*(RUN_PALETTE * 8)[: len(names) - 1], COLORS["b"]]
+        colours, dashes = parameter_styles(names)
+        # One legend for colour and dash (same field and title), in rows that fit a phone.
+        legend = alt.Legend(
+            title="Parameter",
+            orient="top",
+            columns=legend_columns(names, 250),
+            symbolSize=400,
+            symbolStrokeWidth=2.5,
         )
-        color = _color("parameter", names, palette, "Parameter")
-        dash = alt.value([1, 0])
-        rule_color = color
-    lines = (
-        alt.Chart(_data("parameters"))
-        .mark_line(strokeWidth=2.5, clip=True)
-        .encode(
-            x=alt.X("epoch:Q", title="Epoch"),
-            y=alt.Y(
-                "value:Q",
-                title="Parameter value" + (" (symmetric log scale)" if symlog else ""),
-                scale=alt.Scale(type="symlog") if symlog else alt.Scale(),
-            ),
-            color=color,
-            strokeDash=dash,
-            detail="parameter:N",
-            tooltip=[
-                alt.Tooltip("run:N", title="Run"),
-                alt.Tooltip("parameter:N", title="Parameter"),
-                alt.Tooltip("epoch:Q", title="Epoch"),
-                alt.Tooltip("value:Q", title="Value", format=",.4f"),
-            ],
-        )
+        color = alt.Color("parameter:N", scale=alt.Scale(domain=list(names), range=colours), legend=legend)
+        dash = alt.StrokeDash("parameter:N", scale=alt.Scale(domain=list(names), range=dashes), legend=legend)
+        rule_color = color.legend(None)
+    y = alt.Y(
+        "value:Q",
+        title="Parameter value" + (" (symmetric log)" if symlog else ""),
+        scale=alt.Scale(type="symlog") if symlog else alt.Scale(),
+        axis=alt.Axis(values=alt.ExprRef("value_ticks"), labelExpr=READABLE_NUMBER)
+        if symlog
+        else alt.Axis(labelExpr=READABLE_NUMBER),
     )
-    rules = (
-        alt.Chart(_data("optimum"))
-        .mark_rule(strokeDash=[6, 4], strokeWidth=1.5, opacity=0.9)
-        .encode(
-            y="value:Q",
-            color=rule_color,
-            tooltip=[
-                alt.Tooltip("parameter:N", title="Least-squares"),
-                alt.Tooltip("value:Q", title="Value", format=",.4f"),
-            ],
-        )
+    shown = alt.param(
+        name="shown_parameter",
+        value=names[0],
+        bind=alt.binding_select(options=list(names), name="Parameter "),
     )
-    title = "Parameters per epoch (" + ("grey " if several else "") + "dashed: least-squares optimum)"
-    return (lines + rules).properties(title=title, height=300)
+    lines = alt.Chart(_data("parameters"))
+    rules = alt.Chart(_data("optimum"))
+    if pick:
+        lines = lines.transform_filter(alt.datum.parameter == shown)
+        rules = rules.transform_filter(alt.datum.parameter == shown)
+    lines = lines.mark_line(strokeWidth=2.5, clip=True).encode(
+        x=_epoch_axis(log_epochs),
+        y=y,
+        color=color,
+        strokeDash=dash,
+        detail="parameter:N",
+        tooltip=[
+            alt.Tooltip("run:N", title="Run"),
+            alt.Tooltip("parameter:N", title="Parameter"),
+            alt.Tooltip("epoch:Q", title="Epoch", format=","),
+            alt.Tooltip("value:Q", title="Value", format=",.4f"),
+        ],
+    )
+    tooltip = [
+        alt.Tooltip("parameter:N", title="Least-squares"),
+        alt.Tooltip("value:Q", title="Value", format=",.4f"),
+    ]
+    rule = rules.mark_rule(strokeWidth=1.2, opacity=0.8).encode(
+        y=alt.Y("value:Q"), color=rule_color, tooltip=tooltip
+    )
+    layers = [lines, rule]
+    if pick or len(names) <= MAX_DASHED_PARAMETERS:  # more names than that at the edge would overlap
+        layers.append(
+            rules.mark_text(align="right", baseline="bottom", dy=-2, fontSize=12).encode(
+                x=alt.value("width"), y=alt.Y("value:Q"), text="label:N", color=rule_color, tooltip=tooltip
+            )
+        )
+    subtitle = "thin " + ("grey " if several else "") + "lines: the least-squares values"
+    top_legend = runs if several else names  # (several runs: the dash legend is under the chart)
+    legend_rows = math.ceil(len(top_legend) / legend_columns(top_legend, 300 if several else 250))
+    bottom_legend = 45 if several and not pick else 0
+    chart = alt.layer(*layers).properties(
+        title=_title("Parameters per epoch", subtitle), height=300 + 22 * (legend_rows - 1) + bottom_legend
+    )
+    params = [shown] if pick else []
+    params += [_value("value_ticks", [0.0])] if symlog else []
+    params += [_value("epoch_ticks", [0])] if log_epochs else []
+    return chart.add_params(*params) if params else chart
 
 
 def _scatter_sample(n: int, seed: int = 0) -> np.ndarray:
@@ -340,8 +510,8 @@ def _scatter_sample(n: int, seed: int = 0) -> np.ndarray:
 
 
 def fit_tables(x: np.ndarray, y: np.ndarray, run: Trajectory, fit: Fit):
-    """(points, lines): a sample of the data, and the fitted line's two ends at up to FIT_FRAMES epochs
-    (frame f is the f-th chosen epoch) plus the least-squares line as frame -1."""
+    """(points, lines, optimum): a sample of the data; the fitted line's two ends at every epoch, or at
+    FIT_FRAMES of them (first, last and best kept) for longer runs; the least-squares line's two ends."""
     idx = _scatter_sample(x.size)
     points = pd.DataFrame({"x": x[idx], "y": y[idx]})
     x_ends = np.array([x.min(), x.max()])
@@ -349,7 +519,6 @@ def fit_tables(x: np.ndarray, y: np.ndarray, run: Trajectory, fit: Fit):
     w, b = run.weights[epochs, 0], run.bias[epochs]
     lines = pd.DataFrame(
         {
-            "frame": np.repeat(np.arange(epochs.size), 2),
             "epoch": np.repeat(epochs, 2),
             "x": np.tile(x_ends, epochs.size),
             "left": np.tile([True, False], epochs.size),
@@ -364,35 +533,43 @@ def fit_tables(x: np.ndarray, y: np.ndarray, run: Trajectory, fit: Fit):
 
 
 def fit_chart(
-    points: pd.DataFrame, lines: pd.DataFrame, optimum: pd.DataFrame, start_frame: int
+    points: pd.DataFrame,
+    lines: pd.DataFrame,
+    optimum: pd.DataFrame,
+    start_epoch: int,
+    x_title: str = "x",
+    y_title: str = "y",
 ) -> ChartSpec:
-    """The data, the least-squares line, and the fitted line at the epoch chosen with the slider
-    (a client-side Altair parameter: scrubbing needs no rerun)."""
+    """The data, the least-squares line, and the fitted line at the epoch chosen with the slider under
+    the chart (a client-side Vega-Lite parameter: scrubbing needs no rerun). The slider runs over the
+    epochs, 0 to the last, one at a time; when only some epochs are drawn (long runs), the line and its
+    label are those of the drawn epoch nearest the slider."""
     y_lo = float(min(points["y"].min(), optimum["y"].min()))
     y_hi = float(max(points["y"].max(), optimum["y"].max()))
     pad = 0.1 * (y_hi - y_lo or 1.0)
     return ChartSpec(
-        _fit_template(int(lines["frame"].max()) + 1),
+        _fit_template(x_title, y_title),
         {"points": points, "lines": lines, "least_squares": optimum},
-        {"frame": int(start_frame), "y_lo": y_lo - pad, "y_hi": y_hi + pad},
+        {"epoch": int(start_epoch), "y_lo": y_lo - pad, "y_hi": y_hi + pad},
+        {"epoch": {"max": int(lines["epoch"].max())}},
     )
 
 
 @template
-def _fit_template(n_frames: int) -> alt.TopLevelMixin:
-    frame = alt.param(
-        name="frame",
-        value=n_frames - 1,
-        bind=alt.binding_range(min=0, max=n_frames - 1, step=1, name="Epoch frame "),
-    )
+def _fit_template(x_title: str = "x", y_title: str = "y") -> alt.TopLevelMixin:
+    # The slider's end is set per run (ChartSpec.bindings): one template for every number of epochs.
+    epoch = alt.param(name="epoch", value=0, bind=alt.binding_range(min=0, max=1, step=1, name="Epoch "))
     y_scale = alt.Scale(domainMin=alt.ExprRef("y_lo"), domainMax=alt.ExprRef("y_hi"))
     dots = (
         alt.Chart(_data("points"))
         .mark_circle(size=36, opacity=0.55, color=COLORS["data"])
         .encode(
-            x=alt.X("x:Q", title="x (feature)"),
-            y=alt.Y("y:Q", title="y (target)", scale=y_scale),
-            tooltip=[alt.Tooltip("x:Q", format=",.3f"), alt.Tooltip("y:Q", format=",.3f")],
+            x=alt.X("x:Q", title=x_title),
+            y=alt.Y("y:Q", title=y_title, scale=y_scale),
+            tooltip=[
+                alt.Tooltip("x:Q", title=x_title, format=",.3f"),
+                alt.Tooltip("y:Q", title=y_title, format=",.3f"),
+            ],
         )
     )
     best_line = (
@@ -400,12 +577,20 @@ def _fit_template(n_frames: int) -> alt.TopLevelMixin:
         .mark_line(color=COLORS["optimum"], strokeDash=[6, 4], strokeWidth=2)
         .encode(x="x:Q", y=alt.Y("y:Q", scale=y_scale))
     )
-    current = alt.Chart(_data("lines")).transform_filter(alt.datum.frame == frame)
+    # The drawn epoch nearest the slider (the earlier one on a tie): its two rows, the line's ends.
+    current = (
+        alt.Chart(_data("lines"))
+        .transform_calculate(
+            distance=f"abs(datum.epoch - {epoch.name}) + (datum.epoch > {epoch.name} ? 0.5 : 0)"
+        )
+        .transform_joinaggregate(nearest="min(distance)")
+        .transform_filter("datum.distance == datum.nearest")
+    )
     fitted = current.mark_line(color=COLORS["loss"], strokeWidth=3, clip=True).encode(
         x="x:Q",
         y=alt.Y("y:Q", scale=y_scale),
         tooltip=[
-            alt.Tooltip("epoch:Q", title="Epoch"),
+            alt.Tooltip("epoch:Q", title="Epoch", format=","),
             alt.Tooltip("w:Q", format=",.4f"),
             alt.Tooltip("b:Q", format=",.4f"),
             alt.Tooltip("loss:Q", title="MSE", format=",.4f"),
@@ -414,7 +599,7 @@ def _fit_template(n_frames: int) -> alt.TopLevelMixin:
     label = (
         current.transform_filter(alt.datum.left)
         .transform_calculate(
-            text="'epoch ' + datum.epoch + ':  w = ' + format(datum.w, ',.3f') + ',  b = '"
+            text="'epoch ' + format(datum.epoch, ',') + ':  w = ' + format(datum.w, ',.3f') + ',  b = '"
             " + format(datum.b, ',.3f') + ',  MSE = ' + format(datum.loss, ',.2f')"
         )
         .mark_text(align="left", baseline="top", dx=6, dy=6, fontSize=13, color=COLORS["loss"])
@@ -422,8 +607,11 @@ def _fit_template(n_frames: int) -> alt.TopLevelMixin:
     )
     return (
         (dots + best_line + fitted + label)
-        .add_params(frame, _value("y_lo"), _value("y_hi", 1.0))
-        .properties(title="Data and fitted line (blue: this epoch, red dashed: least squares)", height=340)
+        .add_params(epoch, _value("y_lo"), _value("y_hi", 1.0))
+        .properties(
+            title=_title("Data and fitted line", "blue: the slider's epoch, red: least squares"),
+            height=340,
+        )
     )
 
 
@@ -433,26 +621,31 @@ def prediction_tables(y: np.ndarray, predicted: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"actual": y[idx], "predicted": predicted[idx]})
 
 
-def prediction_chart(table: pd.DataFrame, title: str) -> ChartSpec:
+def prediction_chart(table: pd.DataFrame, title: str, target: str = "y", subtitle: str = "") -> ChartSpec:
     """Predicted against actual, with the y = x diagonal (a perfect fit lies on it)."""
     lo = float(min(table["actual"].min(), table["predicted"].min()))
     hi = float(max(table["actual"].max(), table["predicted"].max()))
     diagonal = pd.DataFrame({"actual": [lo, hi], "predicted": [lo, hi]})
     return ChartSpec(
-        _prediction_template(title), {"predictions": table, "diagonal": diagonal}, {"lo": lo, "hi": hi}
+        _prediction_template(title, target, subtitle),
+        {"predictions": table, "diagonal": diagonal},
+        {"lo": lo, "hi": hi},
     )
 
 
 @template
-def _prediction_template(title: str) -> alt.TopLevelMixin:
+def _prediction_template(title: str, target: str = "y", subtitle: str = "") -> alt.TopLevelMixin:
     scale = alt.Scale(domainMin=alt.ExprRef("lo"), domainMax=alt.ExprRef("hi"))
     dots = (
         alt.Chart(_data("predictions"))
         .mark_circle(size=36, opacity=0.55, color=COLORS["loss"])
         .encode(
-            x=alt.X("actual:Q", title="Actual y", scale=scale),
-            y=alt.Y("predicted:Q", title="Predicted y", scale=scale),
-            tooltip=[alt.Tooltip("actual:Q", format=",.3f"), alt.Tooltip("predicted:Q", format=",.3f")],
+            x=alt.X("actual:Q", title=f"Actual {target}", scale=scale),
+            y=alt.Y("predicted:Q", title=f"Predicted {target}", scale=scale),
+            tooltip=[
+                alt.Tooltip("actual:Q", title=f"Actual {target}", format=",.3f"),
+                alt.Tooltip("predicted:Q", title=f"Predicted {target}", format=",.3f"),
+            ],
         )
     )
     diagonal = (
@@ -460,134 +653,232 @@ def _prediction_template(title: str) -> alt.TopLevelMixin:
         .mark_line(color=COLORS["optimum"], strokeDash=[6, 4])
         .encode(x="actual:Q", y="predicted:Q")
     )
-    return (dots + diagonal).add_params(_value("lo"), _value("hi", 1.0)).properties(title=title, height=340)
+    return (
+        (dots + diagonal)
+        .add_params(_value("lo"), _value("hi", 1.0))
+        .properties(title=_title(title, subtitle), height=340)
+    )
 
 
-def landscape_tables(
-    grid: LossGrid, paths: Mapping[str, np.ndarray], optimum: np.ndarray, max_path_rows: int
-):
-    """(cells, path, marks): grid cells with J, each run's path, start and optimum.
+def landscape_tables(view: LandscapeView, max_path_rows: int):
+    """(contours, path, marks) for `landscape_chart` from an `experiment.LandscapeView`.
 
-    `paths` holds (S, 4) rows (epoch, u, v, loss) per run; each is downsampled keeping first, last and best.
+    contours: the level sets' points (level = height above J*, loss = J, piece = one polyline, order).
+    path: each run's path, downsampled (first, last and best kept) and clipped to the view's reach (a
+    step between two points beyond it is not drawn), each row with the previous one of its piece
+    (prev_u, prev_v, prev_epoch: the chart finds where a path leaves the picture from them); `dot` marks
+    the real epochs (the other rows are where a step crosses the reach's edge). marks: start, optimum.
     """
-    du = (grid.u[1] - grid.u[0]) / 2
-    dv = (grid.v[1] - grid.v[0]) / 2
-    uu, vv = np.meshgrid(grid.u, grid.v)
-    excess = grid.loss.ravel() - grid.loss.min()
-    cells = pd.DataFrame(
+    c = view.contours
+    contours = pd.DataFrame(
         {
-            "u": uu.ravel() - du,
-            "u2": uu.ravel() + du,
-            "v": vv.ravel() - dv,
-            "v2": vv.ravel() + dv,
-            "loss": grid.loss.ravel(),
-            # log10 of the height above the minimum: equal colour bands read as contour lines.
-            "level": np.log10(excess + 1e-3 * max(excess.max(), 1e-300)),
+            "u": c.xy[:, 0],
+            "v": c.xy[:, 1],
+            "piece": c.piece,
+            "order": np.arange(c.piece.size),
+            "level": c.height,
+            "loss": c.loss_star + c.height,
         }
     )
-    (u_lo, u_hi), (v_lo, v_hi) = (grid.u[[0, -1]] + [-du, du]), (grid.v[[0, -1]] + [-dv, dv])
     frames = []
-    budget = max(max_path_rows // max(len(paths), 1), 3)
-    for name, path in paths.items():
-        idx = sample_epochs(
-            path.shape[0], budget, [int(np.argmin(np.where(np.isfinite(path[:, 3]), path[:, 3], np.inf)))]
-        )
-        u, v = path[idx, 1], path[idx, 2]
-        inside = (u >= u_lo) & (u <= u_hi) & (v >= v_lo) & (v <= v_hi)
+    budget = max(max_path_rows // max(len(view.paths), 1), 3)
+    for name, path in view.paths.items():
+        best = int(np.argmin(np.where(np.isfinite(path[:, 3]), path[:, 3], np.inf)))
+        idx = sample_epochs(path.shape[0], budget, [best])
+        xy, piece, source, _ = clip_polyline(path[idx, 1:3], view.reach, through=False)
+        real = source >= 0
+        rows = idx[np.where(real, source, 0)]
+        epoch = np.where(real, path[rows, 0], np.nan)
+        starts = np.append(True, piece[1:] != piece[:-1])
+
+        def previous(values: np.ndarray, starts=starts) -> np.ndarray:
+            return np.where(starts, np.nan, np.roll(values, 1))
+
         frames.append(
             pd.DataFrame(
-                {"run": name, "epoch": path[idx, 0], "u": u, "v": v, "loss": path[idx, 3], "inside": inside}
+                {
+                    "run": name,
+                    "epoch": epoch,
+                    "u": xy[:, 0],
+                    "v": xy[:, 1],
+                    "loss": np.where(real, path[rows, 3], np.nan),
+                    "piece": piece,
+                    "order": np.arange(piece.size),
+                    "dot": real,
+                    "prev_u": previous(xy[:, 0]),
+                    "prev_v": previous(xy[:, 1]),
+                    "prev_epoch": previous(epoch),
+                }
             )
         )
     path_table = pd.concat(frames, ignore_index=True)
-    first = next(iter(paths.values()))
+    first = next(iter(view.paths.values()))
     marks = pd.DataFrame(
         {
             "what": ["start", "least-squares optimum"],
-            "u": [first[0, 1], optimum[0]],
-            "v": [first[0, 2], optimum[1]],
+            "u": [first[0, 1], view.optimum[0]],
+            "v": [first[0, 2], view.optimum[1]],
         }
     )
-    return cells, path_table, marks
+    return contours, path_table, marks
 
 
 def landscape_chart(
-    cells: pd.DataFrame, path: pd.DataFrame, marks: pd.DataFrame, u_title: str, v_title: str, title: str
+    contours: pd.DataFrame,
+    path: pd.DataFrame,
+    marks: pd.DataFrame,
+    bounds: np.ndarray,
+    u_title: str,
+    v_title: str,
 ) -> ChartSpec:
-    """J(u, v) as a heat map with banded (contour-like) log colours, each run's path drawn over it."""
-    domain = {
-        "u_lo": float(cells["u"].min()),
-        "u_hi": float(cells["u2"].max()),
-        "v_lo": float(cells["v"].min()),
-        "v_hi": float(cells["v2"].max()),
-    }
+    """J(u, v)'s level sets (exact ellipses, 1-2-5 steps of height above the minimum) and each run's
+    path over them, u and v at equal scale: the box `bounds` is always shown, and the browser widens
+    whichever side the plot's aspect leaves room for (Vega-Lite expressions of the plot's width and
+    height), so a round bowl is drawn round at any screen width. Where a path leaves the picture, an
+    arrow at the edge points the way it went, labelled with the last epoch seen."""
+    centre = bounds.mean(axis=1)
+    half = (bounds[:, 1] - bounds[:, 0]) / 2
     runs = tuple(dict.fromkeys(path["run"]))
+    params = {"cu": float(centre[0]), "cv": float(centre[1]), "hu": float(half[0]), "hv": float(half[1])}
     return ChartSpec(
-        _landscape_template(runs, u_title, v_title, title),
-        {"cells": cells, "path": path, "marks": marks},
-        domain,
+        _landscape_template(runs, u_title, v_title),
+        {"contours": contours, "path": path, "marks": marks},
+        params,
     )
 
 
+def _in_view(u: str, v: str) -> str:
+    return f"({u} >= u_lo && {u} <= u_hi && {v} >= v_lo && {v} <= v_hi)"
+
+
 @template
-def _landscape_template(runs: tuple[str, ...], u_title: str, v_title: str, title: str) -> alt.TopLevelMixin:
+def _landscape_template(runs: tuple[str, ...], u_title: str, v_title: str) -> alt.TopLevelMixin:
+    # Units per pixel, the same on both axes: the larger of what each side of the box needs; the domain
+    # of each axis is then its centre +- half the plot's size in pixels times that.
+    scale_params = [
+        alt.param(name="per_pixel", expr="max(2 * hu / max(width, 1), 2 * hv / max(height, 1))"),
+        alt.param(name="u_lo", expr="cu - per_pixel * width / 2"),
+        alt.param(name="u_hi", expr="cu + per_pixel * width / 2"),
+        alt.param(name="v_lo", expr="cv - per_pixel * height / 2"),
+        alt.param(name="v_hi", expr="cv + per_pixel * height / 2"),
+    ]
+
     def scale(axis: str) -> alt.Scale:
         return alt.Scale(
             domainMin=alt.ExprRef(f"{axis}_lo"), domainMax=alt.ExprRef(f"{axis}_hi"), nice=False, zero=False
         )
 
-    x = alt.X("u:Q", title=u_title, scale=scale("u"))
-    y = alt.Y("v:Q", title=v_title, scale=scale("v"))
-    heat = (
-        alt.Chart(_data("cells"))
-        .mark_rect(opacity=0.9)
+    # labelFlush: the end labels sit inside the plot (the domain ends anywhere, often on a tick).
+    axis = alt.Axis(labelExpr=READABLE_NUMBER, labelFlush=True)
+    x = alt.X("u:Q", title=u_title, scale=scale("u"), axis=axis)
+    y = alt.Y("v:Q", title=v_title, scale=scale("v"), axis=axis)
+    levels = (
+        alt.Chart(_data("contours"))
+        .mark_line(strokeWidth=1.3, clip=True)
         .encode(
             x=x,
-            x2="u2:Q",
             y=y,
-            y2="v2:Q",
+            detail="piece:N",
+            order="order:Q",
             color=alt.Color(
                 "level:Q",
-                title=["log₁₀ height", "above the floor"],
-                scale=alt.Scale(type="quantize", scheme="blues", reverse=True, nice=True, zero=False),
-                legend=alt.Legend(orient="right", format=".1f"),
+                title=["MSE above", "the minimum"],
+                scale=alt.Scale(type="log", scheme={"name": "blues", "extent": [1.0, 0.25]}),
+                legend=alt.Legend(orient="bottom", format="~s", gradientLength=140),
             ),
-            tooltip=[alt.Tooltip("loss:Q", title="MSE", format=",.2f")],
+            tooltip=[
+                alt.Tooltip("loss:Q", title="MSE on this line", format=",.4~f"),
+                alt.Tooltip("level:Q", title="above the minimum", format=",~g"),
+            ],
         )
     )
-    color = _color("run", runs, RUN_PALETTE if len(runs) > 1 else [COLORS["w"]], "Run")
-    visible = alt.Chart(_data("path")).transform_filter(alt.datum.inside)
-    trail = visible.mark_line(strokeWidth=2, clip=True).encode(x=x, y=y, color=color, order="epoch:Q")
-    dots = visible.mark_circle(size=40, clip=True, opacity=0.9).encode(
-        x=x,
-        y=y,
-        color=_color("run", runs, RUN_PALETTE if len(runs) > 1 else [COLORS["w"]], "Run").legend(None),
-        tooltip=[
-            alt.Tooltip("run:N", title="Run"),
-            alt.Tooltip("epoch:Q", title="Epoch", format=",.4~f"),
-            alt.Tooltip("u:Q", title=u_title, format=",.4f"),
-            alt.Tooltip("v:Q", title=v_title, format=",.4f"),
-            alt.Tooltip("loss:Q", title="MSE", format=",.3f"),
-        ],
+    palette = RUN_PALETTE if len(runs) > 1 else [COLORS["w"]]
+    color = alt.Color(
+        "run:N",
+        scale=alt.Scale(domain=list(runs), range=palette[: len(runs)]),
+        legend=alt.Legend(title="Run", orient="top", columns=legend_columns(runs)) if len(runs) > 1 else None,
+    )
+    path = alt.Chart(_data("path"))
+    trail = path.mark_line(strokeWidth=2, clip=True).encode(
+        x=x, y=y, color=color, detail="piece:N", order="order:Q"
+    )
+    dots = (
+        path.transform_filter(alt.datum.dot)
+        .mark_circle(size=40, clip=True, opacity=0.9)
+        .encode(
+            x=x,
+            y=y,
+            color=color.legend(None),
+            tooltip=[
+                alt.Tooltip("run:N", title="Run"),
+                alt.Tooltip("epoch:Q", title="Epoch", format=",.4~f"),
+                alt.Tooltip("u:Q", title=u_title, format=",.4f"),
+                alt.Tooltip("v:Q", title=v_title, format=",.4f"),
+                alt.Tooltip("loss:Q", title="MSE", format=",.3f"),
+            ],
+        )
+    )
+    # Where a step goes from inside the picture to outside: the point where it crosses the edge (the
+    # first edge met, Liang-Barsky), pulled 12 px back inside; the arrow points along the step.
+    exits = (
+        path.transform_filter(
+            _in_view("datum.prev_u", "datum.prev_v") + " && !" + _in_view("datum.u", "datum.v")
+        )
+        .transform_calculate(
+            du="datum.u - datum.prev_u",
+            dv="datum.v - datum.prev_v",
+        )
+        .transform_calculate(
+            t_u="datum.du > 0 ? (u_hi - datum.prev_u) / datum.du : datum.du < 0 ? "
+            "(u_lo - datum.prev_u) / datum.du : 1",
+            t_v="datum.dv > 0 ? (v_hi - datum.prev_v) / datum.dv : datum.dv < 0 ? "
+            "(v_lo - datum.prev_v) / datum.dv : 1",
+            length="sqrt(datum.du * datum.du + datum.dv * datum.dv)",
+            angle="(360 - atan2(datum.dv, datum.du) * 180 / PI) % 360",
+            label="isValid(datum.prev_epoch) && isFinite(datum.prev_epoch) ? "
+            "'off the chart after epoch ' + format(datum.prev_epoch, ',') : 'off the chart'",
+        )
+        .transform_calculate(
+            edge_u="datum.prev_u + min(datum.t_u, datum.t_v) * datum.du - 12 * per_pixel * datum.du / datum.length",
+            edge_v="datum.prev_v + min(datum.t_u, datum.t_v) * datum.dv - 12 * per_pixel * datum.dv / datum.length",
+            text_u="datum.prev_u + min(datum.t_u, datum.t_v) * datum.du - 26 * per_pixel * datum.du / datum.length",
+            text_v="datum.prev_v + min(datum.t_u, datum.t_v) * datum.dv - 26 * per_pixel * datum.dv / datum.length",
+        )
+    )  # fmt: skip
+    at_edge = {"x": alt.X("edge_u:Q", scale=scale("u")), "y": alt.Y("edge_v:Q", scale=scale("v"))}
+    at_text = {"x": alt.X("text_u:Q", scale=scale("u")), "y": alt.Y("text_v:Q", scale=scale("v"))}
+    arrows = exits.mark_point(shape="triangle-right", size=360, filled=True, opacity=1).encode(
+        **at_edge,
+        angle=alt.Angle("angle:Q", scale=None),
+        color=color.legend(None),
+        tooltip=[alt.Tooltip("run:N", title="Run"), alt.Tooltip("label:N", title=" ")],
+    )
+    labels = [  # a white halo under each label keeps it readable over the contours
+        exits.transform_filter(rightwards)
+        .mark_text(align=align, baseline="middle", fontSize=12, fontWeight="bold", **halo)
+        .encode(**at_text, text="label:N", color=color.legend(None) if not halo else alt.value("white"))
+        for rightwards, align in (("datum.du >= 0", "right"), ("datum.du < 0", "left"))
+        for halo in ({"stroke": "white", "strokeWidth": 4, "strokeJoin": "round"}, {})
+    ]
+    marks_color = alt.Color(
+        "what:N",
+        scale=alt.Scale(
+            domain=["start", "least-squares optimum"], range=[COLORS["start"], COLORS["optimum"]]
+        ),
+        legend=None,
     )
     points = (
         alt.Chart(_data("marks"))
-        .mark_point(size=220, filled=True, strokeWidth=1.5, stroke="white")
+        .mark_point(size=220, filled=True, strokeWidth=1.5, stroke="white", opacity=1)
         .encode(
             x=x,
             y=y,
             shape=alt.Shape(
                 "what:N",
                 scale=alt.Scale(domain=["start", "least-squares optimum"], range=["circle", "diamond"]),
-                legend=alt.Legend(title=None, orient="top"),
-            ),
-            color=alt.Color(
-                "what:N",
-                scale=alt.Scale(
-                    domain=["start", "least-squares optimum"], range=[COLORS["start"], COLORS["optimum"]]
-                ),
                 legend=None,
             ),
+            color=marks_color,
             tooltip=[
                 alt.Tooltip("what:N", title=" "),
                 alt.Tooltip("u:Q", title=u_title, format=",.4f"),
@@ -595,11 +886,31 @@ def _landscape_template(runs: tuple[str, ...], u_title: str, v_title: str, title
             ],
         )
     )
+    # Named where they are (a legend beside the contours' would not fit a phone): the start's name
+    # under it, the optimum's above, so that they do not collide when the two are close.
+    names = [
+        alt.Chart(_data("marks"))
+        .transform_filter(f"datum.what {'==' if start else '!='} 'start'")
+        .transform_calculate(name="datum.what == 'start' ? 'start' : 'optimum'")
+        .mark_text(
+            align="left", baseline="top" if start else "bottom", dx=9, dy=7 if start else -7,
+            fontSize=12, fontWeight="bold", **halo,
+        )
+        .encode(x=x, y=y, text="name:N", color=alt.value("white") if halo else marks_color)
+        for start in (True, False)
+        for halo in ({"stroke": "white", "strokeWidth": 4, "strokeJoin": "round"}, {})
+    ]  # fmt: skip
     return (
-        (heat + trail + dots + points)
+        alt.layer(levels, trail, dots, arrows, *labels, points, *names)
         .resolve_scale(color="independent")
-        .add_params(*(_value(name) for name in ("u_lo", "u_hi", "v_lo", "v_hi")))
-        .properties(title=title, height=420)
+        .add_params(*(_value(name) for name in ("cu", "cv")), _value("hu", 1.0), _value("hv", 1.0))
+        .add_params(*scale_params)
+        .properties(
+            title=_title(
+                f"Loss landscape J({u_title}, {v_title})", "contours of the MSE, axes at equal scale"
+            ),
+            height=520,
+        )
     )
 
 
@@ -1001,7 +1312,7 @@ def plot_loss(
 def plot_parameters(
     runs: Mapping[str, Trajectory] | Trajectory, fit: Fit, names: Sequence[str] | None = None
 ) -> alt.TopLevelMixin:
-    """Every weight and the bias per epoch, with dashed rules at the least-squares values of `fit`."""
+    """Every weight and the bias per epoch, with thin lines at the least-squares values of `fit`."""
     runs = _as_runs(runs)
     d = fit.weights.shape[0]
     names = (
@@ -1017,5 +1328,4 @@ def plot_fit(x: np.ndarray, y: np.ndarray, run: Trajectory, fit: Fit) -> alt.Top
     """One-feature data with the least-squares line and the run's line at its best epoch (a slider
     under the chart moves it through the epochs)."""
     points, lines, optimum = fit_tables(np.asarray(x, dtype=np.float64).ravel(), np.asarray(y), run, fit)
-    start = int(lines.loc[lines["epoch"] == run.best_epoch, "frame"].iloc[0])
-    return fit_chart(points, lines, optimum, start).altair()
+    return fit_chart(points, lines, optimum, run.best_epoch).altair()

@@ -15,7 +15,7 @@ import numpy as np
 from gdcore.csv_input import read_csv
 from gdcore.data import Dataset, SyntheticSpec
 from gdcore.datasets import load_dataset, train_test_split
-from gdcore.landscape import LossGrid, loss_grid, window
+from gdcore.landscape import Contours, contours, inside, surround, window
 from gdcore.limits import StepLimits, forecast_epoch, limits_for
 from gdcore.model import Quadratic
 from gdcore.optimizers import OPTIMIZERS
@@ -348,26 +348,79 @@ def landscape_paths(
 
 
 @dataclass(frozen=True)
-class LandscapeView:
-    """What the landscape chart draws: J over parameters i and j (the others at their optimum), each
-    run's path over them, and the optimum's (theta_i, theta_j)."""
+class OffChart:
+    """A run's path beyond the landscape's reach (outside every picture the chart can show).
 
-    grid: LossGrid
+    `first`: (epoch, u, v) of its first point beyond; `last`: (epoch, u, v, J) of its last finite point;
+    `back`: whether that last point is within reach again.
+    """
+
+    first: np.ndarray
+    last: np.ndarray
+    back: bool
+
+
+def off_chart(path: np.ndarray, reach: np.ndarray) -> OffChart | None:
+    """Where the path (rows epoch, u, v, J) first goes beyond `reach`, if it does."""
+    within = inside(path[:, 1:3], reach)
+    if within.all():
+        return None
+    finite = np.flatnonzero(np.isfinite(path).all(axis=1))
+    last = path[finite[-1]] if finite.size else np.full(4, np.nan)
+    return OffChart(path[int(np.argmin(within)), :3], last, bool(finite.size and within[finite[-1]]))
+
+
+@dataclass(frozen=True)
+class LandscapeView:
+    """What the landscape chart draws over parameters i and j (the others at their optimum).
+
+    `bounds` is the box the chart must show (the runs' paths and the optimum, at most 4x the start's
+    distance from the optimum on each side); `reach` the square around it that an equal-scale chart may
+    show at any aspect, to which the `contours` (exact level sets of J) are clipped; `paths` each run's
+    (epoch, theta_i, theta_j, J) rows; `off_chart` the runs whose path goes beyond `reach`.
+    """
+
+    bounds: np.ndarray
+    reach: np.ndarray
+    contours: Contours
     paths: dict[str, np.ndarray]
     optimum: np.ndarray
+    off_chart: dict[str, OffChart]
 
 
 def landscape_view(prepared: Prepared, runs: Mapping[str, Trajectory], i: int, j: int) -> LandscapeView:
     """The window is centred on the optimum and at most 4x the start's distance from it on each side,
-    so one diverging step does not flatten the picture."""
+    so one diverging step does not flatten the picture; a path that goes beyond it is in `off_chart`."""
     quadratic = prepared.quadratic
     paths = landscape_paths(prepared, runs, i, j)
     optimum = quadratic.theta_star[[i, j]]
     start = next(iter(paths.values()))[0, 1:3]
     span = 4.0 * max(float(np.abs(start - optimum).max()), 1e-6 + 1e-3 * float(np.abs(optimum).max()))
-    points = np.vstack([optimum, *(p[:, 1:3] for p in paths.values())])
-    grid = loss_grid(quadratic, window(points, max_span=span), i, j)
-    return LandscapeView(grid, paths, optimum)
+    # The optimum's surroundings too (a square 0.6x the start's distance wide), so the innermost
+    # contours are not cut off at the window's edge.
+    around = optimum + 0.3 * float(np.hypot(*(start - optimum))) * np.array([[-1.0, -1.0], [1.0, 1.0]])
+    points = np.vstack([optimum, around, *(p[:, 1:3] for p in paths.values())])
+    bounds = window(points, max_span=span)
+    reach = surround(bounds)
+    gone = {name: off for name, path in paths.items() if (off := off_chart(path, reach)) is not None}
+    return LandscapeView(bounds, reach, contours(quadratic, i, j, reach), paths, optimum, gone)
+
+
+def off_chart_note(run: str, off: OffChart, u_name: str, v_name: str) -> str:
+    """One sentence: when the run's path went off the landscape chart, and where it ended."""
+    epoch, u, v = off.first
+    last_epoch, last_u, last_v, last_loss = off.last
+    went = (
+        f"{run} went off the chart (the arrow marks where): by epoch {epoch:,.4g} it was at "
+        f"{u_name} = {u:.3g}, {v_name} = {v:.3g}"
+    )
+    if off.back:
+        back = f", and it came back: at epoch {last_epoch:,.4g} it is at {u_name} = {last_u:,.4g}, "
+        return went + back + f"{v_name} = {last_v:,.4g}."
+    return (
+        went + f"; its last point, epoch {last_epoch:,.4g}, is at {u_name} = {last_u:.3g}, "
+        f"{v_name} = {last_v:.3g} (MSE {last_loss:.3g})."
+    )
 
 
 def sweep_runs(prepared: Prepared, plan: RunPlan, points: int = 60) -> dict[str, SweepResult]:

@@ -35,7 +35,7 @@ TIMEOUT = 60
 MAX_ROWS = 5000
 BLOG_METRICS = {"Best epoch": "100", "Error (MSE)": "378.512", "Weight w": "38.184", "Bias b": "0.451"}
 # The data set that names each of the four main charts.
-CHART_KINDS = {"loss": "loss", "parameters": "parameters", "fit": "points", "landscape": "cells"}
+CHART_KINDS = {"loss": "loss", "parameters": "parameters", "fit": "points", "landscape": "contours"}
 STATUS = re.compile(r"\*\*(Converged|Still descending|Diverged)\*\*")
 
 

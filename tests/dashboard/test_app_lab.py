@@ -179,10 +179,10 @@ def blog_runs() -> dict[str, np.ndarray]:
     return {NAMES[name]: literal_run(X, y, name) for name in THREE}
 
 
-@pytest.mark.parametrize("chart", ["loss", "parameters", "cells"])
+@pytest.mark.parametrize("chart", ["loss", "parameters", "contours"])
 def test_three_optimizers_are_overlaid_in_every_chart(three_app, chart):
     data, spec = charts(three_app)[chart]
-    table = data["path"] if chart == "cells" else data[chart]
+    table = data["path"] if chart == "contours" else data[chart]
     expected = [NAMES[name] for name in THREE]
     assert list(dict.fromkeys(table["run"])) == expected
     if chart == "parameters":
@@ -198,7 +198,7 @@ def test_three_optimizers_are_overlaid_in_every_chart(three_app, chart):
 def test_three_optimizers_match_their_update_rules(three_app, blog_runs):
     loss = runs_of(tables(three_app, "loss")["loss"])
     params = tables(three_app, "parameters")["parameters"]
-    path = runs_of(tables(three_app, "cells")["path"])
+    path = runs_of(tables(three_app, "contours")["path"])
     for name, literal in blog_runs.items():
         epochs = loss[name]["epoch"].to_numpy()
         assert epochs[0] == 0 and epochs[-1] == 100
@@ -284,7 +284,7 @@ def test_batch_32_matches_descend_and_the_path_has_fractional_epochs():
     # Independent: the batch epoch losses are the MSE of the parameters the run reports.
     direct = np.mean((y[None, :] - expected.weights @ X.T - expected.bias[:, None]) ** 2, axis=1)
     np.testing.assert_allclose(expected.loss, direct, rtol=1e-9)
-    path = tables(at, "cells")["path"].sort_values("epoch")
+    path = tables(at, "contours")["path"].sort_values("epoch")
     steps_per_epoch = -(-100 // 32)
     assert path["epoch"].min() == 0 and path["epoch"].max() == 100
     fractional = path["epoch"] % 1 != 0
@@ -440,12 +440,12 @@ def test_several_features_show_predicted_against_actual(three_features_app):
 def test_landscape_axes_can_be_chosen(three_features_app):
     at = three_features_app
     u, v = at.get_by_key("landscape_u"), at.get_by_key("landscape_v")
-    assert (u.value, v.value) == (0, 3)
+    assert (u.value, v.value) == ("w[x1]", "b")
     assert any("held at their least-squares values" in c for c in texts(at, "caption"))
-    at.get_by_key("landscape_u").set_value(1)
-    at.get_by_key("landscape_v").set_value(2).run()
+    at.get_by_key("landscape_u").set_value("w[x2]")
+    at.get_by_key("landscape_v").set_value("w[x3]").run()
     assert_ok(at)
-    data, spec = charts(at)["cells"]
+    data, spec = charts(at)["contours"]
     assert "J(w[x2], w[x3])" in json.dumps(spec["title"])
     X, y = blog_data(features=3)
     literal = literal_run(X, y, "gd")
@@ -454,10 +454,10 @@ def test_landscape_axes_can_be_chosen(three_features_app):
     theta, _ = lstsq(X, y)
     optimum = data["marks"].set_index("what").loc["least-squares optimum"]
     np.testing.assert_allclose([optimum["u"], optimum["v"]], theta[1:3], rtol=1e-9)
-    at.get_by_key("landscape_v").set_value(1).run()
+    at.get_by_key("landscape_v").set_value("w[x2]").run()
     assert_ok(at)
     assert any("two different parameters" in w for w in texts(at, "warning"))
-    assert "cells" not in charts(at)
+    assert "contours" not in charts(at)
 
 
 def test_test_fraction_adds_the_held_out_loss():
@@ -520,8 +520,6 @@ def test_csv_target_and_feature_choices():
     assert at.get_by_key("csv_target").value == "c"
     assert at.get_by_key("csv_features").options == ["a", "b", "y"]
     check_csv_run(at, "c", list(at.get_by_key("csv_features").value))
-    # The landscape's axis choice is stale after the change in d; choose a valid one with the features.
-    at.get_by_key("landscape_v").set_value(0)
     at.get_by_key("csv_features").set_value(["y"]).run()
     assert_ok(at)
     check_csv_run(at, "c", ["y"])

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 import gdcore
 from gdcore.dashboard import charts, experiment
-from gdcore.landscape import loss_grid, window
 
 LIMIT = 5000
 
@@ -91,15 +90,12 @@ def all_specs(blog, runs, log_scale=True) -> dict[str, charts.ChartSpec]:
         ),
     }
     points, lines, best_line = charts.fit_tables(data.X[:, 0], data.y, first, fit)
-    start_frame = int(lines.loc[lines["epoch"] == first.best_epoch, "frame"].iloc[0])
-    specs["fit"] = charts.fit_chart(points, lines, best_line, start_frame)
+    specs["fit"] = charts.fit_chart(points, lines, best_line, first.best_epoch)
     predicted = data.X @ first.best_weights + first.best_bias
     specs["prediction"] = charts.prediction_chart(charts.prediction_tables(data.y, predicted), "Predicted")
-    paths = experiment.landscape_paths(prepared, runs, 0, 1)  # (epoch, w, b, J) rows, as the app builds them
-    optimum = quadratic.theta_star[[0, -1]]
-    bounds = window(np.vstack([optimum, *(p[:, 1:3] for p in paths.values())]), max_span=200.0)
-    cells, path, marks = charts.landscape_tables(loss_grid(quadratic, bounds, 0, 1), paths, optimum, 800)
-    specs["landscape"] = charts.landscape_chart(cells, path, marks, "w", "b", "Landscape")
+    view = experiment.landscape_view(prepared, runs, 0, 1)  # as the app builds it
+    contours, path, marks = charts.landscape_tables(view, 800)
+    specs["landscape"] = charts.landscape_chart(contours, path, marks, view.bounds, "w", "b")
     return specs
 
 
@@ -150,7 +146,7 @@ def test_every_chart_names_only_data_it_carries(case):
         assert used and used <= set(spec.datasets), (name, used, set(spec.datasets))
 
 
-def test_tables_are_bounded_and_keep_first_last_best(case):
+def test_tables_are_bounded_and_keep_first_last_best(case, blog):
     runs, specs = case
     for name, spec in specs.items():
         rows = sum(len(table) for table in spec.datasets.values())
@@ -165,8 +161,11 @@ def test_tables_are_bounded_and_keep_first_last_best(case):
         np.testing.assert_array_equal(mine["loss"], run.loss[mine["epoch"]])
         assert ends <= set(params.loc[params["run"] == run_name, "epoch"])
     path = specs["landscape"].datasets["path"]
+    gone = experiment.landscape_view(blog[3], runs, 0, 1).off_chart
     for run_name, run in runs.items():
-        assert path.loc[path["run"] == run_name, "epoch"].max() == run.epochs_run
+        # The last epoch, unless the path went beyond the landscape's reach (then the last one within).
+        last = run.epochs_run if run_name not in gone else gone[run_name].first[0] - 1
+        assert path.loc[path["run"] == run_name, "epoch"].max() == last
 
 
 def test_fit_tables_show_the_run_and_the_least_squares_line(blog):
@@ -174,7 +173,8 @@ def test_fit_tables_show_the_run_and_the_least_squares_line(blog):
     run = runs_for(blog, [0.01], 100)["α = 0.01"]
     points, lines, optimum = charts.fit_tables(data.X[:, 0], data.y, run, fit)
     assert len(points) == 100
-    assert lines["frame"].max() + 1 <= charts.FIT_FRAMES
+    assert lines["epoch"].nunique() <= charts.FIT_FRAMES
+    assert lines["epoch"].tolist() == np.repeat(np.arange(101), 2).tolist()  # 100 epochs: every one drawn
     at_best = lines[lines["epoch"] == run.best_epoch]
     np.testing.assert_allclose(at_best["y"], run.best_weights[0] * at_best["x"] + run.best_bias)
     np.testing.assert_allclose(optimum["y"], fit.weights[0] * optimum["x"] + fit.bias)
