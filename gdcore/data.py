@@ -1,4 +1,4 @@
-"""Data sets: the blog's synthetic regression data, with its true coefficients."""
+"""Data sets: the blog's synthetic regression data, with its true coefficients, and curves (`CurveSpec`)."""
 
 from __future__ import annotations
 
@@ -92,4 +92,68 @@ class SyntheticSpec:
     def changed(self) -> dict[str, object]:
         """The arguments that differ from the blog's (what a reproduce snippet needs to say)."""
         default = SyntheticSpec()
+        return {key: value for key, value in asdict(self).items() if getattr(default, key) != value}
+
+
+CURVE_SHAPES = ("cubic", "sine")
+# The cubic's true coefficients of x, x^2, x^3 and its intercept: y = 0.5 x^3 - x^2 - 2 x + 1 + noise.
+CUBIC_COEF = (-2.0, -1.0, 0.5)
+CUBIC_INTERCEPT = 1.0
+
+
+def make_curve(
+    shape: str = "cubic", n_samples: int = 100, noise: float = 1.0, seed: int = 42, x_range: float = 3.0
+) -> Dataset:
+    """Data that is not a line: x ~ Uniform(-x_range, x_range), and
+
+    * "cubic": y = 0.5 x^3 - x^2 - 2 x + 1 + noise * e (true coefficients of x, x^2, x^3 in `coef`),
+    * "sine":  y = 3 sin(x) + noise * e (no finite polynomial: `coef` is NaN),
+
+    e ~ N(0, 1), drawn with `np.random.default_rng(seed)`: the same seed always gives the same data.
+    X is the one input x, (N, 1); expand it with `gdcore.features.polynomial_features`.
+    """
+    if shape not in CURVE_SHAPES:
+        raise ValueError(f"shape must be one of {', '.join(CURVE_SHAPES)}; got {shape!r}")
+    n_samples = check("n_samples", n_samples)
+    noise = check("noise", noise)
+    seed = check("seed", seed)
+    if isinstance(x_range, bool) or not isinstance(x_range, int | float) or not 0 < x_range <= 10:
+        raise ValueError(f"x_range must be a number > 0 and <= 10; got {x_range!r}")
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-x_range, x_range, n_samples)
+    errors = rng.standard_normal(n_samples)
+    if shape == "cubic":
+        coef = np.array(CUBIC_COEF)
+        intercept = CUBIC_INTERCEPT
+        clean = x * coef[0] + x**2 * coef[1] + x**3 * coef[2] + intercept
+    else:
+        coef = np.array([float("nan")])
+        intercept = float("nan")
+        clean = 3.0 * np.sin(x)
+    return Dataset(
+        X=x.reshape(-1, 1),
+        y=clean + noise * errors,
+        coef=coef,
+        feature_names=("x",),
+        name=f"{shape} curve (n_samples={n_samples}, noise={noise:g}, seed={seed})",
+        intercept=intercept,
+    )
+
+
+@dataclass(frozen=True)
+class CurveSpec:
+    """The curve data set, described once (hashable): `make_curve`'s arguments."""
+
+    shape: str = "cubic"
+    n_samples: int = 100
+    noise: float = 1.0
+    seed: int = 42
+    x_range: float = 3.0
+
+    def make(self) -> Dataset:
+        return make_curve(**asdict(self))
+
+    def changed(self) -> dict[str, object]:
+        """The arguments that differ from the defaults (what a reproduce snippet needs to say)."""
+        default = CurveSpec()
         return {key: value for key, value in asdict(self).items() if getattr(default, key) != value}

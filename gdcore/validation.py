@@ -78,6 +78,8 @@ LIMITS: dict[str, IntRange | RealRange] = {
     "intercept": RealRange(),
     "batch_size": IntRange(1, 2_000_000),
     "shuffle_seed": IntRange(0, 2**32 - 1),
+    "degree": IntRange(1, 12),
+    "l2": RealRange(low=0.0, high=1e6),
 }
 
 MAX_FEATURES = LIMITS["n_features"].high
