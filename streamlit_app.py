@@ -6,13 +6,14 @@ import streamlit as st
 
 import gdcore
 from gdcore.dashboard.explain import literal_markdown, scale_warning, step_limits_caption
-from gdcore.dashboard.settings import ALPHA_CHOICES, to_query
+from gdcore.dashboard.settings import ALPHA_CHOICES
 from ui.cache import outlooks as cached_outlooks
 from ui.cache import prepare, run
 from ui.compare import compare_section
 from ui.csv_picker import csv_choices
 from ui.data_tab import data_section
 from ui.export_tab import export_section
+from ui.guided import experiment_panel, learning_controls, open_linked_experiment, overlay_runs, share_query
 from ui.math_tab import math_section
 from ui.results import charts_section, headline, parameter_names
 from ui.sidebar import data_controls, descent_controls
@@ -26,6 +27,7 @@ st.set_page_config(page_title="Gradient Descent Lab", page_icon="📉", layout="
 
 def main() -> None:
     initialise_state()
+    open_linked_experiment()
     st.title("📉 Gradient Descent Lab")
     st.caption(
         "Linear regression ŷ = w·x + b fitted by gradient descent on the mean squared error — "
@@ -33,12 +35,14 @@ def main() -> None:
     )
     for notice in st.session_state.get("url_notices", []):
         st.warning(literal_markdown(notice), icon="🔗")
+    learning_controls(st.sidebar)
     csv_bytes = data_controls(st.sidebar)
     alpha_slot = descent_controls(st.sidebar)
     if st.session_state.pop("optimizer_kept", False):
         st.toast("At least one optimizer is needed, so the last choice is kept.", icon="ℹ️")
     settings = current_settings()
-    st.query_params.from_dict(to_query(settings))
+    st.query_params.from_dict(share_query(settings))
+    experiment_panel(settings)
     if not settings.optimizers:
         st.warning("Choose at least one optimizer in the sidebar.")
         st.stop()
@@ -76,7 +80,7 @@ def main() -> None:
     if scales:
         st.warning(scales, icon="📏")
     headline(runs, prepared, settings, prepared_key, csv_bytes)
-    charts_section(prepared, runs)
+    charts_section(prepared, runs, overlay_runs(settings, prepared_key, csv_bytes))
     compare_section(
         prepared, runs, parameter_names(prepared.train), prepared_key, settings.run_plan(), csv_bytes
     )

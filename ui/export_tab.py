@@ -11,7 +11,8 @@ import streamlit as st
 import gdcore
 from gdcore.dashboard import experiment, report
 from gdcore.dashboard.compare import results_table
-from gdcore.dashboard.settings import Settings, to_query
+from gdcore.dashboard.settings import Settings
+from ui.guided import share_query
 from ui.results import DRAWN_CHARTS, parameter_names
 
 
@@ -26,7 +27,7 @@ def export_section(prepared, runs, settings: Settings) -> None:
         key="download_csv",
     )
     base = st.context.url or "http://localhost:8501/"
-    query = urlencode(to_query(settings))
+    query = urlencode(share_query(settings))
     link = base + ("?" + query if query else "")
     report_section(prepared, runs, settings, link)
     st.markdown("**Share this experiment**")

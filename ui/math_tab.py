@@ -8,6 +8,7 @@ import streamlit as st
 
 import gdcore
 from gdcore.dashboard import charts, experiment
+from gdcore.dashboard.blogcode import pitfall_pointer
 from gdcore.dashboard.explain import (
     contraction_text,
     limits_table,
@@ -39,6 +40,7 @@ def math_section(prepared, runs, settings: Settings, prepared_key=None, csv_byte
     theory_section(prepared, runs, settings, prepared_key, csv_bytes)
     st.markdown("**The blog's shape pitfall**")
     st.markdown(numbers.pitfall_text)
+    st.markdown(pitfall_pointer(settings.blog_code))
     st.code(numbers.pitfall_code, language="python", wrap_lines=True)
 
 

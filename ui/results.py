@@ -155,8 +155,11 @@ def parameter_names(dataset: gdcore.Dataset) -> list[str]:
     return [f"w[{name}]" for name in dataset.feature_names] + ["b"]
 
 
-def charts_section(prepared, runs) -> None:
+def charts_section(prepared, runs, overlay=None) -> None:
+    """The four charts of `runs`; `overlay` ({name: run}, e.g. the blog's code as published) is drawn
+    beside them on the loss and parameter charts only."""
     fit, train = prepared.fit, prepared.train
+    charted = {**runs, **(overlay or {})}
     st.session_state[DRAWN_CHARTS] = []
     loss_col, epoch_col = st.columns(2)
     log_scale = loss_col.toggle("Log-scale loss axis", value=True, key="log_loss")
@@ -168,19 +171,19 @@ def charts_section(prepared, runs) -> None:
     )
     # Each chart's toolbar holds 3-4 buttons: keyboard users get a way past all of them in one step.
     st.markdown(f"[Skip past the charts' buttons ↓](#{AFTER_CHARTS})")
-    lengths = [run.epochs_run for run in runs.values()]
+    lengths = [run.epochs_run for run in charted.values()]
     if not log_epochs and max(lengths) >= 10 * max(min(lengths), 1):
         st.caption(
             f"The runs stopped at very different epochs ({min(lengths):,} and {max(lengths):,}): turn on "
             "**Log-scale epoch axis** to see the short ones."
         )
     test = experiment.test_losses(prepared, runs)
-    show_chart(charts.loss_chart(charts.loss_table(runs, test), fit.loss, log_scale, log_epochs))
+    show_chart(charts.loss_chart(charts.loss_table(charted, test), fit.loss, log_scale, log_epochs))
     if test:
         st.caption("Solid: training loss (what GD minimises). Dashed: loss on the held-out test rows.")
     names = parameter_names(train)
     optimum = dict(zip(names, [*fit.weights.tolist(), fit.bias], strict=True))
-    show_chart(charts.parameter_chart(charts.parameter_table(runs, names), optimum, log_epochs))
+    show_chart(charts.parameter_chart(charts.parameter_table(charted, names), optimum, log_epochs))
     main_name, main_run = next(iter(runs.items()))
     target = train.target_name
     if train.n_features == 1:

@@ -219,6 +219,8 @@ def settings_rows(settings: Settings) -> list[tuple[str, str]]:
         ),
     ]
     rows += [(f"Hyperparameter {name}", f"{value:g}") for name, value in settings.hyper]
+    if settings.blog_code:
+        rows.append(("Blog's code (buggy) drawn", "yes"))
     return rows
 
 

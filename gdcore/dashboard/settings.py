@@ -60,6 +60,7 @@ class Settings:
     test_fraction: float = 0.0
     optimizers: tuple[str, ...] = ("gd",)
     batch_size: int | None = None  # None = full batch
+    blog_code: bool = False  # overlay the blog's code, run as published (bugs kept), on the charts
     hyper: tuple[tuple[str, float], ...] = ()  # ("momentum_beta", 0.8): changed hyperparameters only
 
     def changed(self) -> dict[str, object]:
@@ -154,7 +155,7 @@ def _parse_one(key: str, raw: str):
                 f"batch_size must be full or one of {', '.join(map(str, sizes))}; got {_quote(raw)}"
             )
         return int(number)
-    if key in ("stop", "standardize"):
+    if key in ("stop", "standardize", "blog_code"):
         if text.lower() in ("true", "1", "yes", "on"):
             return True
         if text.lower() in ("false", "0", "no", "off"):
