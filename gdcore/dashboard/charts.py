@@ -768,8 +768,8 @@ def _landscape_template(runs: tuple[str, ...], u_title: str, v_title: str) -> al
             domainMin=alt.ExprRef(f"{axis}_lo"), domainMax=alt.ExprRef(f"{axis}_hi"), nice=False, zero=False
         )
 
-    # labelFlush: the end labels sit inside the plot (the domain ends anywhere, often on a tick).
-    axis = alt.Axis(labelExpr=READABLE_NUMBER, labelFlush=True)
+    # labelFlush: labels within 30 px of an end sit inside the plot (the domain ends anywhere).
+    axis = alt.Axis(labelExpr=READABLE_NUMBER, labelFlush=30)
     x = alt.X("u:Q", title=u_title, scale=scale("u"), axis=axis)
     y = alt.Y("v:Q", title=v_title, scale=scale("v"), axis=axis)
     levels = (
