@@ -16,7 +16,6 @@ import functools
 import html
 import importlib.util
 import json
-import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -69,26 +68,23 @@ def entry_module(modules: Mapping[str, str]) -> str:
     return next(name for name in modules if name.startswith(f"{VEGA_ENTRY}."))
 
 
-def inline_spec(chart: ChartSpec) -> dict:
-    """A chart's Vega-Lite spec with its data sets inline as records (non-finite numbers as null)."""
+def chart_json(chart: ChartSpec) -> str:
+    """A chart's Vega-Lite spec as JSON with its data sets inline as records (pandas writes them: 15
+    significant digits, NaN and infinities as null), sized to the report's width."""
     spec = chart.vega_lite()
-    spec["datasets"] = {name: records(table) for name, table in chart.datasets.items()}
+    spec.pop("datasets", None)
     spec.setdefault("width", "container")
-    return spec
+    data = ",".join(
+        f"{json.dumps(name)}:{table.to_json(orient='records', double_precision=15)}"
+        for name, table in chart.datasets.items()
+    )
+    return json.dumps(spec, ensure_ascii=False, allow_nan=False)[:-1] + f',"datasets":{{{data}}}}}'
 
 
-def records(table: pd.DataFrame) -> list[dict]:
-    rows = table.to_dict("records")
-    return [{key: clean(value) for key, value in row.items()} for row in rows]
-
-
-def clean(value):
-    """JSON-safe: numpy scalars as Python numbers, NaN and infinities as None."""
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+@functools.cache
+def data_url(source: str) -> str:
+    """A JavaScript module as a base64 `data:` URL (cached: the same modules go into every report)."""
+    return "data:text/javascript;base64," + base64.b64encode(source.encode("utf-8")).decode("ascii")
 
 
 def script_json(value) -> str:
@@ -131,7 +127,7 @@ def report_html(
     chart) pairs; `modules` is `vega_modules()` (None: the charts are described, not drawn). Every text is
     escaped; the specs are JSON inside <script type="application/json">.
     """
-    specs = {f"chart-{k}": inline_spec(chart) for k, (_, chart) in enumerate(charts)}
+    specs = "{" + ",".join(f'"chart-{k}":{chart_json(chart)}' for k, (_, chart) in enumerate(charts)) + "}"
     chart_blocks = "".join(
         f'<h3>{html.escape(name)}</h3><div class="chart" id="chart-{k}">'
         + (
@@ -143,13 +139,10 @@ def report_html(
         + "</div>"
         for k, (name, _) in enumerate(charts)
     )
-    scripts = f'<script type="application/json" id="chart-specs">{script_json(specs)}</script>'
+    specs = specs.replace("</", "<\\/")  # inside <script>: "</" cannot end the element early
+    scripts = f'<script type="application/json" id="chart-specs">{specs}</script>'
     if modules:
-        imports = {
-            f"{MODULE_PREFIX}{name}": "data:text/javascript;base64,"
-            + base64.b64encode(source.encode("utf-8")).decode("ascii")
-            for name, source in modules.items()
-        }
+        imports = {f"{MODULE_PREFIX}{name}": data_url(source) for name, source in modules.items()}
         scripts += f'<script type="importmap">{script_json({"imports": imports})}</script>'
         scripts += (
             '<script type="module">'
