@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gdcore.validation import as_regression_arrays
+from gdcore.validation import as_regression_arrays, check
 
 
 def mse(X, y, w, b) -> float:
@@ -41,7 +41,13 @@ def gradient(X, y, w, b) -> tuple[np.ndarray, float]:
 
 @dataclass(frozen=True)
 class Quadratic:
-    """The MSE of one data set as a quadratic in theta = (w_1..w_d, b).
+    """The MSE of one data set as a quadratic in theta = (w_1..w_d, b), plus an optional ridge penalty.
+
+    With `l2` = lambda > 0 the loss is J(w, b) = mean((y - X w - b)^2) + lambda ||w||^2 (the bias is not
+    penalized): the penalty lives in the moment matrix, M = A^T A / N + lambda P with P = diag(1, ..., 1, 0),
+    and in theta*, J*, and the eigenvalues, so every closed form, limit and forecast built on them is that
+    of the penalized loss. theta* is then the ridge solution; it equals scikit-learn's
+    `Ridge(alpha=N * lambda)` (which minimises ||y - X w - b||^2 + alpha ||w||^2, N times our J).
 
     Attributes: `moment` M = A^T A / N, `cross` c = A^T y / N, `theta_star` the minimum-norm minimiser,
     `loss_star` J(theta_star) and `residual_cross` A^T r* / N (r* = y - A theta*), both measured on the
@@ -58,28 +64,35 @@ class Quadratic:
     eigenvectors: np.ndarray
     residual_cross: np.ndarray
     y_mean_square: float
+    l2: float = 0.0
 
     @property
     def n_params(self) -> int:
         return int(self.moment.shape[0])
 
     @classmethod
-    def from_data(cls, X, y) -> Quadratic:
-        """One pass over the data: X^T X, X^T 1, X^T y, 1^T y (A = [X, 1] is never built)."""
+    def from_data(cls, X, y, l2: float = 0.0) -> Quadratic:
+        """One pass over the data: X^T X, X^T 1, X^T y, 1^T y (A = [X, 1] is never built); `l2` = lambda
+        >= 0 adds lambda ||w||^2 to the loss (ValueError for a bad value)."""
         X, y = as_regression_arrays(X, y)
-        return cls.from_checked(X, y)
+        return cls.from_checked(X, y, check("l2", l2))
 
     @classmethod
-    def from_checked(cls, X: np.ndarray, y: np.ndarray) -> Quadratic:
-        """`from_data` for X (N, d) and y (N,) float64 already validated (`as_regression_arrays`)."""
+    def from_checked(cls, X: np.ndarray, y: np.ndarray, l2: float = 0.0) -> Quadratic:
+        """`from_data` for X (N, d) and y (N,) float64 already validated (`as_regression_arrays`).
+        Four passes over X: X^T X, [y, 1]^T X (X^T y and the column sums at once), X theta*, r*^T X."""
         n, d = X.shape
-        x_sum = X.sum(axis=0)
+        y_and_ones = np.empty((2, n))
+        y_and_ones[0] = y
+        y_and_ones[1] = 1.0
+        cross_and_sums = y_and_ones @ X
         moment = np.empty((d + 1, d + 1))
         moment[:d, :d] = X.T @ X
-        moment[:d, d] = moment[d, :d] = x_sum
+        moment[:d, d] = moment[d, :d] = cross_and_sums[1]
         moment[d, d] = n
         moment /= n
-        cross = np.append(X.T @ y, y.sum()) / n
+        moment[np.arange(d), np.arange(d)] += l2  # the ridge penalty's lambda P (0 without one)
+        cross = np.append(cross_and_sums[0], y.sum()) / n
         eigenvalues, eigenvectors = np.linalg.eigh(2.0 * moment)
         cutoff = eigenvalues.max() * (d + 1) * np.finfo(np.float64).eps * 16
         eigenvalues = np.where(eigenvalues > cutoff, eigenvalues, 0.0)
@@ -87,8 +100,9 @@ class Quadratic:
         inverse = np.divide(1.0, eigenvalues, out=np.zeros_like(eigenvalues), where=eigenvalues > 0)
         theta_star = eigenvectors @ (inverse * (eigenvectors.T @ (2.0 * cross)))
         residual = y - (X @ theta_star[:d] + theta_star[d])
-        loss_star = float(residual @ residual / n)
-        residual_cross = np.append(X.T @ residual, residual.sum()) / n
+        loss_star = float(residual @ residual / n + l2 * (theta_star[:d] @ theta_star[:d]))
+        residual_cross = np.append(residual @ X, residual.sum()) / n
+        residual_cross[:d] -= l2 * theta_star[:d]  # -(1/2) dJ/dtheta at theta*, penalty included
         return cls(
             n,
             moment,
@@ -99,6 +113,7 @@ class Quadratic:
             eigenvectors,
             residual_cross,
             float(y @ y / n),
+            l2,
         )
 
     def loss(self, theta: np.ndarray) -> np.ndarray:
@@ -117,7 +132,8 @@ class Quadratic:
 @dataclass(frozen=True, eq=False)
 class StartPoint:
     """A run's start theta_0, measured on the data: residual r_0 = y - A theta_0 (N,), loss
-    J_0 = mean(r_0^2) and gradient g_0 = -(2/N) A^T r_0.
+    J_0 = mean(r_0^2) and gradient g_0 = -(2/N) A^T r_0 (plus lambda ||w_0||^2 and 2 lambda w_0 with the
+    quadratic's ridge penalty).
 
     Runs move relative to it: a batch's gradient after a move delta is H_B delta - (2/n_B) A_B^T r_0,B,
     the full batch's g_0 + H delta. On an exact fit r_0 = 0 exactly, so J_0 = 0 and nothing moves, as in
@@ -139,12 +155,30 @@ class StartPoint:
         with np.errstate(over="ignore", invalid="ignore"):
             residual = y - (X @ theta0[:-1] + theta0[-1])
             loss = float(residual @ residual / n)
-            grad = (-2.0 / n) * np.append(X.T @ residual, residual.sum())
+            grad = (-2.0 / n) * np.append(residual @ X, residual.sum())
+            if quadratic.l2:  # the ridge penalty lambda ||w_0||^2 and its gradient 2 lambda w_0
+                loss += quadratic.l2 * float(theta0[:-1] @ theta0[:-1])
+                grad[:-1] += 2.0 * quadratic.l2 * theta0[:-1]
         return cls(theta0, residual, loss, grad)
 
     def loss_at(self, quadratic: Quadratic, delta: np.ndarray) -> np.ndarray:
-        """J(theta_0 + delta) for moves delta (..., p): `Quadratic.loss` of those parameters (rounding of
-        J*, not of J_0), and exactly J_0 where delta is exactly 0."""
+        """J(theta_0 + delta) for moves delta (..., p), never below 0, from whichever expansion rounds
+        less there: around the start, J_0 + g_0^T delta + delta^T M delta, or around the optimum
+        (`Quadratic.loss`). Each rounds in proportion to the size of its terms, |J| + |g||e| + |e|^T|M||e|
+        for its own e, so near the start (or far out along a nearly flat direction) the first is exact
+        where the second cancels, and near the optimum the other way round. Exactly J_0 where delta = 0.
+        """
+        magnitude = np.abs(quadratic.moment)
         with np.errstate(over="ignore", invalid="ignore"):
-            loss = quadratic.loss(self.theta + delta)
-        return np.where((delta == 0.0).all(axis=-1), self.loss, loss)
+            from_start = self.loss + delta @ self.grad + ((delta @ quadratic.moment) * delta).sum(axis=-1)
+            size = np.abs(delta)
+            start_rounding = self.loss + size @ np.abs(self.grad) + ((size @ magnitude) * size).sum(axis=-1)
+            error = (self.theta + delta) - quadratic.theta_star
+            size = np.abs(error)
+            optimum_rounding = (
+                quadratic.loss_star
+                + 2.0 * (size @ np.abs(quadratic.residual_cross))
+                + ((size @ magnitude) * size).sum(axis=-1)
+            )
+            loss = np.where(start_rounding <= optimum_rounding, from_start, quadratic.loss(self.theta + delta))
+        return np.where((delta == 0.0).all(axis=-1), self.loss, np.maximum(loss, 0.0))

@@ -15,8 +15,8 @@ which is the blog's -(2/n_B) A_B^T (y_B - A_B \theta) rearranged. So:
   `gdcore.closed_form`; the others loop once per epoch.
 * Mini-batches: an epoch is one pass over the data in an order reshuffled every epoch by
   `np.random.default_rng(shuffle_seed)`. The statistics of all batches of a group are computed at once
-  (batched matrix products over the gathered rows of X and r_0; [X, 1] is never built), so the Python
-  loop only does the tiny updates; with d = 1 they run on Python floats (fused loops of
+  (`BatchStatistics`: batched matrix products over the gathered rows of X and r_0; [X, 1] is never
+  built), so the Python loop only does the tiny updates; with d = 1 they run on Python floats (fused loops of
   `gdcore.kernels`), far cheaper than numpy calls on length-2 arrays.
 * The loss of each epoch is the full-data loss at the epoch's end state (`StartPoint.loss_at`).
 
@@ -35,7 +35,7 @@ from dataclasses import replace
 import numpy as np
 
 from gdcore.closed_form import divergence_rule, gd_chunks, linear_chunks
-from gdcore.kernels import KERNELS_D1
+from gdcore.kernels import KERNELS_ARRAY, KERNELS_D1
 from gdcore.model import Quadratic, StartPoint
 from gdcore.optimizers import Optimizer, get_optimizer
 from gdcore.spec import RunSpec
@@ -44,7 +44,7 @@ from gdcore.trajectory import CHUNK_EPOCHS, QUIET, Trajectory, collect
 Progress = Callable[[int, int], object]  # on_progress(epochs_done, epochs_total)
 
 CHUNK_STEPS = 1 << 16  # mini-batch: about this many steps per chunk of epochs
-GROUP_FLOATS = 1 << 22  # mini-batch: bound on the floats gathered at once for batch statistics
+GROUP_FLOATS = 1 << 20  # mini-batch: bound on the floats gathered at once for batch statistics
 MAX_STEP_ROWS = 20_000  # recorded steps are thinned evenly to at most this many rows (plus start and end)
 
 
@@ -176,14 +176,16 @@ class Stepper:
 
     With 2 parameters (d = 1) the loop works on Python floats: a fused loop of `gdcore.kernels` when the
     optimizer has one (`fused`), else the registry's `update` called once per parameter. Otherwise it
-    works on numpy arrays, calling `update` once per step.
+    works on numpy arrays: a fused loop updating them in place when there is one, else the registry's
+    `update` once per step.
     """
 
     def __init__(self, entry: Optimizer, alpha: float, hyper: dict, theta0: np.ndarray, fused: bool = True):
         self.update, self.alpha = entry.update, alpha
         self.hyper = tuple(hyper[h.name] for h in entry.hyperparameters)  # positional, in declared order
         self.floats = theta0.shape[0] == 2
-        self.kernel = KERNELS_D1.get(entry.name) if self.floats and fused else None
+        kernels = KERNELS_D1 if self.floats else KERNELS_ARRAY
+        self.kernel = kernels.get(entry.name) if fused else None
         if self.floats:
             params = tuple(float(v) for v in theta0)
             self.carry = (params, tuple(entry.init(v) for v in params))
@@ -200,11 +202,12 @@ class Stepper:
     def run(self, batches, record: bool = True) -> np.ndarray | None:
         """One update per batch; returns the parameters after each step, (steps, p), if `record`."""
         trace: list | None = [] if record else None
-        if self.kernel is not None:
-            self.carry = self.kernel(batches, self.carry, self.alpha, self.hyper, trace)
-        else:
-            step = _float_steps if self.floats else _array_steps
-            self.carry = step(batches, self.carry, self.update, self.alpha, self.hyper, trace)
+        with np.errstate(**QUIET):
+            if self.kernel is not None:
+                self.carry = self.kernel(batches, self.carry, self.alpha, self.hyper, trace)
+            else:
+                step = _float_steps if self.floats else _array_steps
+                self.carry = step(batches, self.carry, self.update, self.alpha, self.hyper, trace)
         return None if trace is None else np.array(trace, dtype=np.float64).reshape(len(trace), -1)
 
     @property
@@ -259,11 +262,12 @@ def _minibatch_chunks(
     rng = np.random.default_rng(spec.shuffle_seed)
     stepper = Stepper(entry, spec.alpha, spec.hyperparameters, np.zeros_like(start.theta))
     per_chunk = max(1, CHUNK_STEPS // _n_batches(X.shape[0], batch_size))
+    statistics = BatchStatistics(X, start.residual, batch_size)
     for first in range(0, spec.epochs, per_chunk):
         ends, finite = [], True
         for _ in range(min(per_chunk, spec.epochs - first)):
             order = rng.permutation(X.shape[0])
-            for H, q in _batch_statistics(X, start.residual, order, batch_size):
+            for H, q in _penalized(statistics.groups(order), quadratic, start):
                 steps = stepper.run(stepper.batches(H, q), record=recorder is not None)
                 if recorder is not None:
                     recorder.add(steps)
@@ -276,46 +280,74 @@ def _minibatch_chunks(
             return
 
 
-def _batch_statistics(
-    X: np.ndarray, residual: np.ndarray, order: np.ndarray, batch_size: int
+def _penalized(
+    groups: Iterator[tuple[np.ndarray, np.ndarray]], quadratic: Quadratic, start: StartPoint
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (H, q) for consecutive groups of batches of rows `order`: H_B = (2/n_B) A_B^T A_B,
-    q_B = (2/n_B) A_B^T r_B with A_B = [X_B, 1], shapes (batches, p, p) and (batches, p); the last batch
-    may be smaller. Only a group's rows of X are gathered at a time (about GROUP_FLOATS numbers)."""
-    n, d = X.shape
-    p = d + 1
-    group_rows = batch_size * max(1, GROUP_FLOATS // (batch_size * p + p * p))
-    for begin in range(0, n, group_rows):
-        rows = order[begin : begin + group_rows]
-        X_g, r_g = np.take(X, rows, axis=0), np.take(residual, rows)
-        full = rows.shape[0] // batch_size * batch_size
-        parts = []
-        if full:
-            parts.append(_stats(X_g[:full].reshape(-1, batch_size, d), r_g[:full].reshape(-1, batch_size)))
-        if full < rows.shape[0]:
-            parts.append(_stats(X_g[None, full:], r_g[None, full:]))
-        if len(parts) == 1:
-            yield parts[0]
-        else:
-            yield np.concatenate([parts[0][0], parts[1][0]]), np.concatenate([parts[0][1], parts[1][1]])
+    """The batch statistics with the quadratic's ridge penalty lambda ||w||^2 added to each batch's loss:
+    its gradient 2 lambda P (theta_0 + delta), P = diag(1, ..., 1, 0), is H_B += 2 lambda P and
+    q_B -= 2 lambda P theta_0 (in place: the arrays are rebuilt for every group). Unchanged without one."""
+    if not quadratic.l2:
+        yield from groups
+        return
+    d = start.theta.shape[0] - 1
+    for H, q in groups:
+        H[:, np.arange(d), np.arange(d)] += 2.0 * quadratic.l2
+        q[:, :d] -= 2.0 * quadratic.l2 * start.theta[:d]
+        yield H, q
 
 
-def _stats(X_b: np.ndarray, r_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For batches stacked as X_b (k, n_B, d), r_b (k, n_B): (2/n_B) A_B^T A_B and (2/n_B) A_B^T r_B with
-    A_B = [X_B, 1], from X_B^T X_B, X_B^T 1, X_B^T r_B and 1^T r_B."""
-    k, n_b, d = X_b.shape
-    scale = 2.0 / n_b
-    X_t = X_b.transpose(0, 2, 1)
-    H = np.empty((k, d + 1, d + 1))
-    H[:, :d, :d] = X_t @ X_b
-    H[:, :d, d] = H[:, d, :d] = X_b.sum(axis=1)
-    H[:, d, d] = n_b
-    H *= scale
-    q = np.empty((k, d + 1))
-    q[:, :d] = (X_t @ r_b[:, :, None])[:, :, 0]
-    q[:, d] = r_b.sum(axis=1)
-    q *= scale
-    return H, q
+class BatchStatistics:
+    """(H_B, q_B) of the batches of a shuffled epoch, a group of batches at a time:
+    H_B = (2/n_B) A_B^T A_B, q_B = (2/n_B) A_B^T r_B with A_B = [X_B, 1] and r the start's residual.
+
+    A group's rows are gathered into G = [X_B, 1, r_B] (about GROUP_FLOATS numbers at a time, never the
+    whole data), and one batched product G^T G holds both: H_B and q_B are its blocks. The buffers are
+    made once per run and reused: a group's arrays are valid until the next group is asked for.
+    """
+
+    def __init__(self, X: np.ndarray, residual: np.ndarray, batch_size: int):
+        self.X, self.residual, self.batch_size = X, residual, batch_size
+        n, d = X.shape
+        p = d + 1
+        rows = min(n, batch_size * max(1, GROUP_FLOATS // (batch_size * (p + 1) + (p + 1) ** 2)))
+        self.group_rows = rows
+        self.gathered = np.empty((rows, p + 1))
+        self.gathered[:, d] = 1.0
+        self.transposed = np.empty((-(-rows // batch_size), p + 1, batch_size))
+        self.products = np.empty((self.transposed.shape[0], p + 1, p + 1))
+        self.H = np.empty((self.transposed.shape[0], p, p))
+        self.q = np.empty((self.transposed.shape[0], p))
+
+    def groups(self, order: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield (H (k, p, p), q (k, p)) for consecutive groups of batches of the rows `order`; the last
+        batch may be smaller."""
+        d = self.X.shape[1]
+        p, size = d + 1, self.batch_size
+        for begin in range(0, order.shape[0], self.group_rows):
+            rows = order[begin : begin + self.group_rows]
+            m = rows.shape[0]
+            gathered = self.gathered[:m]
+            np.take(self.X, rows, axis=0, out=gathered[:, :d])
+            np.take(self.residual, rows, out=gathered[:, p])
+            full = m // size
+            if full:
+                self._products(gathered[: full * size].reshape(full, size, p + 1), 0)
+            if full * size < m:
+                self._products(gathered[None, full * size :], full)
+            k = -(-m // size)
+            np.copyto(self.H[:k], self.products[:k, :p, :p])
+            np.copyto(self.q[:k], self.products[:k, :p, p])
+            yield self.H[:k], self.q[:k]
+
+    def _products(self, G: np.ndarray, first: int) -> None:
+        """products[first : first + k] = (2/n_B) G_B^T G_B for batches stacked as G (k, n_B, p + 1)."""
+        k, n_b = G.shape[0], G.shape[1]
+        transposed = self.transposed[:k, :, :n_b] if n_b == self.batch_size else G.transpose(0, 2, 1).copy()
+        if n_b == self.batch_size:
+            np.copyto(transposed, G.transpose(0, 2, 1))
+        out = self.products[first : first + k]
+        np.matmul(transposed, G, out=out)
+        out *= 2.0 / n_b
 
 
 # --- recorded steps -----------------------------------------------------------------------------------

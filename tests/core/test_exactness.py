@@ -107,6 +107,17 @@ def test_a_start_at_the_exact_fit_is_zero_loss_and_converges_at_once(name, batch
     assert stopped.stop_reason == "converged" and stopped.epochs_run == 1 and not stopped.diverged
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_losses_stay_exact_on_nearly_flat_data(name):
+    """Two rows with almost the same x (condition number ~1e9; found by hypothesis): the optimum is far
+    out along a nearly flat direction, where the expansion around theta* cancels in its last 8 digits;
+    the run's losses still equal the data loss of their parameters."""
+    X = np.array([[-4.78932159], [-4.78874467]])
+    y = np.array([224.70761753, 228.21249871])
+    run = gdcore.descend(X, y, optimizer=name, alpha=step_for(name, X, y, 0.5), epochs=40)
+    assert_losses_are_data_losses(run, X, y)
+
+
 @FAST
 @given(problem=problems(max_rows=50), seed=st.integers(0, 2**32 - 1), near=st.booleans())
 def test_quadratic_loss_is_the_data_loss(problem, seed, near):
