@@ -7,8 +7,9 @@ import streamlit as st
 import gdcore
 from gdcore.dashboard.explain import literal_markdown, scale_warning, step_limits_caption
 from gdcore.dashboard.settings import ALPHA_CHOICES
+from ui.budget import budgeted_runs
 from ui.cache import outlooks as cached_outlooks
-from ui.cache import prepare, run
+from ui.cache import prepare
 from ui.compare import compare_section
 from ui.csv_picker import csv_choices
 from ui.data_tab import data_section
@@ -65,7 +66,7 @@ def main() -> None:
         prepared_key = (source, settings.standardize, settings.test_fraction, settings.seed)
         with st.spinner("Running gradient descent…"):
             prepared = prepare(*prepared_key, csv_bytes)
-            runs = run(prepared_key, settings.run_plan(), csv_bytes)
+            runs = budgeted_runs(prepared_key, prepared, settings.run_plan(), csv_bytes)
     except ValueError as exc:
         # A bad CSV knows how to say its fix in the dashboard's words (the drop box, the column picker).
         message = exc.for_dashboard() if isinstance(exc, gdcore.CsvError) else str(exc)

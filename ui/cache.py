@@ -6,11 +6,41 @@ skips a pickle copy on every rerun, which is what keeps a rerun at 1,000,000 sam
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import streamlit as st
 
 import gdcore
 from gdcore.dashboard import experiment
 from gdcore.dashboard.experiment import DataSource
+
+
+class FinishedRuns:
+    """Runs made outside the cache (long runs drawn with progress, ui/budget.py), kept for `run` to hand
+    out, by (prepared_key, plan); thread-safe, the oldest dropped beyond `max_entries`."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._runs: OrderedDict[tuple, dict] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> dict | None:
+        with self._lock:
+            runs = self._runs.get(key)
+            if runs is not None:
+                self._runs.move_to_end(key)
+            return runs
+
+    def put(self, key: tuple, runs: dict) -> None:
+        with self._lock:
+            self._runs[key] = runs
+            self._runs.move_to_end(key)
+            while len(self._runs) > self.max_entries:
+                self._runs.popitem(last=False)
+
+
+FINISHED = FinishedRuns(max_entries=4)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -28,6 +58,9 @@ def prepare(source: DataSource, standardized, test_fraction, split_seed, _csv_by
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def run(prepared_key: tuple, plan: experiment.RunPlan, _csv_bytes=None):
+    finished = FINISHED.get((prepared_key, plan))  # a long run already made, with progress, by ui.budget
+    if finished is not None:
+        return finished
     return experiment.run_optimizers(prepare(*prepared_key, _csv_bytes), plan)
 
 

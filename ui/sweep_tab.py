@@ -7,6 +7,7 @@ import streamlit as st
 from gdcore.dashboard import charts, experiment
 from gdcore.dashboard.settings import Settings
 from gdcore.optimizers import OPTIMIZERS
+from ui.budget import sweep_fits
 from ui.cache import outlooks, sweep
 from ui.results import show_chart
 
@@ -24,6 +25,8 @@ def sweep_section(prepared_key, settings: Settings, prepared, start_loss: float,
         return
     plan = settings.run_plan()
     swept = experiment.RunPlan(tuple(spec.with_alpha(SWEPT_ALPHA) for spec in plan.specs))
+    if not sweep_fits(prepared, swept):  # sixty runs per optimizer: priced first (ui/budget.py)
+        return
     with st.spinner("Sweeping α…"):
         results, rates = sweep(prepared_key, swept, csv_bytes)
     limits = {name: outlook.limits for name, outlook in outlooks(prepared_key, plan, csv_bytes).items()}

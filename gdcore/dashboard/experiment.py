@@ -6,6 +6,7 @@ shows can be reproduced from a notebook with the same calls. Runs are `gdcore.Ru
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -126,15 +127,21 @@ class RunPlan:
         return self.specs[0]
 
 
-def run_optimizers(prepared: Prepared, plan: RunPlan) -> dict[str, Trajectory]:
-    """One run per planned spec on the same (validated) data; keyed by the optimizer's display name."""
+def run_optimizers(
+    prepared: Prepared, plan: RunPlan, on_progress: Callable[[str, int, int], object] | None = None
+) -> dict[str, Trajectory]:
+    """One run per planned spec on the same (validated) data; keyed by the optimizer's display name.
+
+    `on_progress(name, epochs_done, epochs_total)` is called as each run advances (after each chunk of
+    epochs, see `gdcore.execute`); an exception it raises abandons the runs (how the page cancels)."""
     X, y = prepared.train.X, prepared.train.y
-    return {
-        OPTIMIZERS[spec.optimizer].display_name: execute(
-            X, y, spec, prepared.quadratic, record_steps=not spec.is_full_batch(X.shape[0])
-        )
-        for spec in plan.specs
-    }
+    runs = {}
+    for spec in plan.specs:
+        name = OPTIMIZERS[spec.optimizer].display_name
+        report = None if on_progress is None else functools.partial(on_progress, name)
+        record_steps = not spec.is_full_batch(X.shape[0])
+        runs[name] = execute(X, y, spec, prepared.quadratic, record_steps, on_progress=report)
+    return runs
 
 
 def test_losses(prepared: Prepared, runs: Mapping[str, Trajectory]) -> dict[str, np.ndarray]:

@@ -21,16 +21,8 @@ def assert_ok(at: AppTest) -> None:
 
 
 def shown_tabs(at: AppTest) -> set[str]:
-    """The tabs whose content is on the page, told by one element each section always draws."""
-    metrics = {m.label for m in at.metric}
-    keys = {getattr(w, "key", None) for kind in ("toggle", "download_button") for w in at.get(kind)}
-    found = {
-        "math": any(label.startswith("α_max") for label in metrics),
-        "sweep": "sweep" in keys,
-        "data": "Training rows" in metrics,
-        "export": "download_csv" in keys,
-    }
-    return {name for name, shown in found.items() if shown}
+    """The tabs whose section is on the page (a closed tab is an empty block)."""
+    return {name for name, label in TABS.items() for tab in at.tabs if tab.label == label and tab.children}
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +43,9 @@ def test_opening_a_tab_renders_that_tab_only(app, name):
     open_tab(app, name)
     assert_ok(app)
     assert shown_tabs(app) == {name}
-    rendered = [tab.label for tab in app.tabs if tab.label in TABS.values() and tab.children]
-    assert rendered == [TABS[name]]
+    marker = {"sweep": "sweep", "export": "download_csv"}.get(name)  # a keyed widget the section draws
+    if marker:
+        assert app.get_by_key(marker) is not None
 
 
 def test_changing_features_keeps_the_open_tab():
