@@ -193,13 +193,15 @@ def charts_section(prepared, runs, overlay=None) -> None:
         drawn = lines["epoch"].nunique()
         if drawn == main_run.epochs_run + 1:
             st.caption(
-                "Drag the **Epoch** slider under the chart to watch the line move, one epoch at a time."
+                "Tick **▶ Play** under the chart to watch the line move (the **Speed** sets how long the "
+                "whole run takes), or drag the **Epoch** slider, one epoch at a time; play starts from "
+                "the slider's epoch, and the epoch shown is written on the chart."
             )
         else:
             st.caption(
-                f"Drag the **Epoch** slider under the chart to watch the line move: {drawn:,} of the "
-                f"{main_run.epochs_run + 1:,} epochs are drawn, and the line is the drawn epoch nearest "
-                "the slider (its number is on the chart)."
+                f"Tick **▶ Play** under the chart, or drag the **Epoch** slider, to watch the line move: "
+                f"{drawn:,} of the {main_run.epochs_run + 1:,} epochs are drawn, and the line is the drawn "
+                "epoch nearest the play head (its number is on the chart)."
             )
     else:
         predicted = train.X @ main_run.best_weights + main_run.best_bias
@@ -238,6 +240,11 @@ def landscape(prepared, runs, names) -> None:
     show_chart(charts.landscape_chart(contours, path_table, marks, view.bounds, u_name, v_name))
     for name, off in view.off_chart.items():
         st.caption(experiment.off_chart_note(name, off, u_name, v_name))
+    race = "every run's point moves at once, a race; " if len(runs) > 1 else ""
+    st.caption(
+        f"Tick **▶ Play** under the landscape to watch the descent: {race}the big dot is the latest drawn "
+        "epoch at the play head, and the **Epoch** slider sets where play starts."
+    )
     held = " The other parameters are held at their least-squares values." if len(names) > 2 else ""
     st.caption(
         f"{u_name} and {v_name} are drawn at the same scale, so the bowl's true shape shows: round contours "

@@ -532,6 +532,55 @@ def fit_tables(x: np.ndarray, y: np.ndarray, run: Trajectory, fit: Fit):
     return points, lines, optimum
 
 
+# --- Play the descent, in the browser ------------------------------------------------------------------
+# Vega-Lite's own frame animation (a `time` encoding with a timer selection) refuses layered charts, so the
+# play head is a point selection whose events are a timer stream (a derived stream: Vega-Lite does not
+# take it for its animation) and whose `toggle` expression, evaluated on every tick, is the play head's
+# state {e: epoch shown, s: slider value last seen}. Moving the slider moves the play head there; while
+# "Play" is ticked it advances, through the whole run in the chosen number of seconds, holds at the last
+# epoch for a tenth of that, and starts again; unticked, it stays where it is (returning the same object,
+# so nothing is redrawn). No rerun: the server is not involved.
+PLAY_TICK_MS = 100
+PLAY_SECONDS = (5, 10, 20, 40)  # the whole run, in seconds: the speeds offered
+PLAY_HOLD = 0.1  # of the run's length: how long the last epoch stays before starting again
+PLAYHEAD = "(clock_toggle ? min(clock_toggle.e, last_epoch) : epoch)"
+
+
+def _play_params(start: int = 0) -> list[alt.Parameter]:
+    """The controls under a chart: Play (a checkbox), the speed, and the epoch slider (its end set per
+    run through ChartSpec.bindings); `last_epoch` is the run's last epoch."""
+    return [
+        alt.param(name="playing", value=False, bind=alt.binding_checkbox(name="▶ Play ")),
+        alt.param(
+            name="seconds",
+            value=PLAY_SECONDS[1],
+            bind=alt.binding_select(
+                options=list(PLAY_SECONDS),
+                labels=[f"whole run in {s} s" for s in PLAY_SECONDS],
+                name="Speed ",
+            ),
+        ),
+        alt.param(name="epoch", value=start, bind=alt.binding_range(min=0, max=1, step=1, name="Epoch ")),
+        _value("last_epoch", 1),
+    ]
+
+
+def _play_clock() -> alt.Parameter:
+    """The play head (see above): attach it to one layer of the chart."""
+    advance = f"clock_toggle.e + last_epoch * {PLAY_TICK_MS} / (1000 * seconds)"
+    state = (
+        "!clock_toggle || clock_toggle.s !== epoch ? {e: epoch, s: epoch} : "
+        f"playing ? {{e: clock_toggle.e >= last_epoch * {1 + PLAY_HOLD} ? 0 : {advance}, s: epoch}} : "
+        "clock_toggle"
+    )
+    return alt.param(
+        name="clock",
+        select=alt.PointSelectionConfig(
+            type="point", on={"stream": {"type": "timer"}, "throttle": PLAY_TICK_MS}, toggle=state
+        ),
+    )
+
+
 def fit_chart(
     points: pd.DataFrame,
     lines: pd.DataFrame,
@@ -550,7 +599,12 @@ def fit_chart(
     return ChartSpec(
         _fit_template(x_title, y_title),
         {"points": points, "lines": lines, "least_squares": optimum},
-        {"epoch": int(start_epoch), "y_lo": y_lo - pad, "y_hi": y_hi + pad},
+        {
+            "epoch": int(start_epoch),
+            "last_epoch": int(lines["epoch"].max()),
+            "y_lo": y_lo - pad,
+            "y_hi": y_hi + pad,
+        },
         {"epoch": {"max": int(lines["epoch"].max())}},
     )
 
@@ -558,7 +612,6 @@ def fit_chart(
 @template
 def _fit_template(x_title: str = "x", y_title: str = "y") -> alt.TopLevelMixin:
     # The slider's end is set per run (ChartSpec.bindings): one template for every number of epochs.
-    epoch = alt.param(name="epoch", value=0, bind=alt.binding_range(min=0, max=1, step=1, name="Epoch "))
     y_scale = alt.Scale(domainMin=alt.ExprRef("y_lo"), domainMax=alt.ExprRef("y_hi"))
     dots = (
         alt.Chart(_data("points"))
@@ -580,21 +633,23 @@ def _fit_template(x_title: str = "x", y_title: str = "y") -> alt.TopLevelMixin:
     # The drawn epoch nearest the slider (the earlier one on a tie): its two rows, the line's ends.
     current = (
         alt.Chart(_data("lines"))
-        .transform_calculate(
-            distance=f"abs(datum.epoch - {epoch.name}) + (datum.epoch > {epoch.name} ? 0.5 : 0)"
-        )
+        .transform_calculate(distance=f"abs(datum.epoch - {PLAYHEAD}) + (datum.epoch > {PLAYHEAD} ? 0.5 : 0)")
         .transform_joinaggregate(nearest="min(distance)")
         .transform_filter("datum.distance == datum.nearest")
     )
-    fitted = current.mark_line(color=COLORS["loss"], strokeWidth=3, clip=True).encode(
-        x="x:Q",
-        y=alt.Y("y:Q", scale=y_scale),
-        tooltip=[
-            alt.Tooltip("epoch:Q", title="Epoch", format=","),
-            alt.Tooltip("w:Q", format=",.4f"),
-            alt.Tooltip("b:Q", format=",.4f"),
-            alt.Tooltip("loss:Q", title="MSE", format=",.4f"),
-        ],
+    fitted = (
+        current.mark_line(color=COLORS["loss"], strokeWidth=3, clip=True)
+        .add_params(_play_clock())
+        .encode(
+            x="x:Q",
+            y=alt.Y("y:Q", scale=y_scale),
+            tooltip=[
+                alt.Tooltip("epoch:Q", title="Epoch", format=","),
+                alt.Tooltip("w:Q", format=",.4f"),
+                alt.Tooltip("b:Q", format=",.4f"),
+                alt.Tooltip("loss:Q", title="MSE", format=",.4f"),
+            ],
+        )
     )
     label = (
         current.transform_filter(alt.datum.left)
@@ -606,10 +661,10 @@ def _fit_template(x_title: str = "x", y_title: str = "y") -> alt.TopLevelMixin:
         .encode(x=alt.value(0), y=alt.value(0), text="text:N")
     )
     return (
-        (dots + best_line + fitted + label)
-        .add_params(epoch, _value("y_lo"), _value("y_hi", 1.0))
+        alt.layer(dots, best_line, fitted, label)
+        .add_params(*_play_params(), _value("y_lo"), _value("y_hi", 1.0))
         .properties(
-            title=_title("Data and fitted line", "blue: the slider's epoch, red: least squares"),
+            title=_title("Data and fitted line", "blue: the epoch shown, red: least squares"),
             height=340,
         )
     )
@@ -740,10 +795,14 @@ def landscape_chart(
     half = (bounds[:, 1] - bounds[:, 0]) / 2
     runs = tuple(dict.fromkeys(path["run"]))
     params = {"cu": float(centre[0]), "cv": float(centre[1]), "hu": float(half[0]), "hv": float(half[1])}
+    epochs = path["epoch"][path["dot"]]
+    last = int(epochs.max()) if len(epochs) else 0
+    params |= {"epoch": last, "last_epoch": last}
     return ChartSpec(
         _landscape_template(runs, u_title, v_title),
         {"contours": contours, "path": path, "marks": marks},
         params,
+        {"epoch": {"max": last}},
     )
 
 
@@ -817,6 +876,32 @@ def _landscape_template(runs: tuple[str, ...], u_title: str, v_title: str) -> al
                 alt.Tooltip("loss:Q", title="MSE", format=",.3f"),
             ],
         )
+    )
+    # The play head: each run's latest drawn epoch at or before it (all runs move together: a race).
+    now = (
+        path.transform_filter(f"datum.dot && datum.epoch <= {PLAYHEAD} + 1e-9")
+        .transform_joinaggregate(now="max(epoch)", groupby=["run"])
+        .transform_filter("datum.epoch == datum.now")
+    )
+    now_dots = now.mark_circle(size=260, opacity=1, stroke="white", strokeWidth=2, clip=True).encode(
+        x=x,
+        y=y,
+        color=color.legend(None),
+        tooltip=[
+            alt.Tooltip("run:N", title="Run"),
+            alt.Tooltip("epoch:Q", title="Epoch", format=","),
+            alt.Tooltip("loss:Q", title="MSE", format=",.3f"),
+        ],
+    )
+    now_label = (
+        alt.Chart(_data("marks"))
+        .transform_filter("datum.what == 'start'")
+        .transform_calculate(text=f"'epoch ' + format(floor({PLAYHEAD}), ',')")
+        .mark_text(
+            align="left", baseline="top", dx=6, dy=6, fontSize=13, fontWeight="bold", color=COLORS["start"]
+        )
+        .encode(x=alt.value(0), y=alt.value(0), text="text:N")
+        .add_params(_play_clock())
     )
     # Where a step goes from inside the picture to outside: the point where it crosses the edge (the
     # first edge met, Liang-Barsky), pulled 12 px back inside; the arrow points along the step.
@@ -901,9 +986,10 @@ def _landscape_template(runs: tuple[str, ...], u_title: str, v_title: str) -> al
         for halo in ({"stroke": "white", "strokeWidth": 4, "strokeJoin": "round"}, {})
     ]  # fmt: skip
     return (
-        alt.layer(levels, trail, dots, arrows, *labels, points, *names)
+        alt.layer(levels, trail, dots, arrows, *labels, points, *names, now_dots, now_label)
         .resolve_scale(color="independent")
         .add_params(*(_value(name) for name in ("cu", "cv")), _value("hu", 1.0), _value("hv", 1.0))
+        .add_params(*_play_params())
         .add_params(*scale_params)
         .properties(
             title=_title(

@@ -258,7 +258,7 @@ def test_landscape_stays_bounded_with_ten_features_and_six_optimizers():
 
 # ---------------------------------------------------------------- item 3: the epoch slider
 def epoch_slider(spec: dict) -> dict:
-    [slider] = [p for p in spec["params"] if "bind" in p]
+    [slider] = [p for p in spec["params"] if p["name"] == "epoch"]  # (beside it: Play and Speed)
     return slider
 
 
