@@ -7,15 +7,16 @@ import json
 import sys
 from pathlib import Path
 
-from gdcore.data import SyntheticSpec
+from gdcore.data import CURVE_SHAPES, CurveSpec, SyntheticSpec
 from gdcore.export import trajectory_csv
+from gdcore.features import polynomial_features, polynomial_names
 from gdcore.model import Quadratic
 from gdcore.reference import blog_code_run, blog_printout
 from gdcore.spec import RunSpec
 from gdcore.stepping import execute
-from gdcore.theory import analyze_quadratic, least_squares
+from gdcore.theory import analyze_quadratic, least_squares, ridge_fit
 from gdcore.trajectory import format_weights
-from gdcore.validation import as_regression_arrays
+from gdcore.validation import as_regression_arrays, check
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,11 +35,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--epochs", type=int, default=100, help="epochs (0..1,000,000)")
     parser.add_argument("--samples", type=int, default=100, help="rows of data (2..2,000,000)")
     parser.add_argument("--features", type=int, default=1, help="features (1..50)")
-    parser.add_argument("--noise", type=float, default=20.0, help="noise std (>= 0)")
+    parser.add_argument("--noise", type=float, default=None, help="noise std (>= 0; 20, or 1 with --curve)")
     parser.add_argument("--seed", type=int, default=42, help="random_state (0..2**32-1)")
     parser.add_argument("--w0", type=float, default=1.0, help="start value of every weight")
     parser.add_argument("--b0", type=float, default=0.0, help="start value of the bias")
     parser.add_argument("--tol", type=float, default=None, help="stop when the loss stabilizes")
+    parser.add_argument(
+        "--curve", choices=CURVE_SHAPES, default=None, help="data that is not a line (one input x) instead"
+    )
+    parser.add_argument("--degree", type=int, default=1, help="fit a polynomial x, x^2, ..., x^d (1..12)")
+    parser.add_argument(
+        "--l2", type=float, default=0.0, help="ridge penalty lambda ||w||^2, bias not penalized (0..1e6)"
+    )
     parser.add_argument("--csv", type=Path, default=None, help="write the trajectory to this CSV")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead")
     parser.add_argument(
@@ -49,9 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def specs_from_args(args: argparse.Namespace) -> tuple[SyntheticSpec, RunSpec]:
+def specs_from_args(args: argparse.Namespace) -> tuple[SyntheticSpec | CurveSpec, RunSpec]:
     """The data and the run the flags describe (ValueError for a bad value)."""
-    data = SyntheticSpec(n_samples=args.samples, n_features=args.features, noise=args.noise, seed=args.seed)
+    if args.curve is not None:
+        if args.features != 1:
+            raise ValueError(f"--curve data has one input x; got --features {args.features}")
+        noise = 1.0 if args.noise is None else args.noise
+        data = CurveSpec(shape=args.curve, n_samples=args.samples, noise=noise, seed=args.seed)
+    else:
+        noise = 20.0 if args.noise is None else args.noise
+        data = SyntheticSpec(n_samples=args.samples, n_features=args.features, noise=noise, seed=args.seed)
     spec = RunSpec(alpha=args.alpha, epochs=args.epochs, w0=args.w0, b0=args.b0, tol=args.tol)
     return data, spec
 
@@ -61,17 +76,23 @@ def run(args: argparse.Namespace) -> dict:
     data_spec, spec = specs_from_args(args)
     data = data_spec.make()
     X, y = as_regression_arrays(data.X, data.y)
-    quadratic = Quadratic.from_data(X, y)
+    degree, l2 = check("degree", args.degree), check("l2", args.l2)
+    names = data.feature_names
+    if degree > 1:
+        X, names = polynomial_features(X, degree), polynomial_names(names[0], degree)
+    quadratic = Quadratic.from_checked(X, y, l2)
     trajectory = execute(X, y, spec, quadratic)
-    fit = least_squares(X, y)
+    fit = least_squares(X, y) if l2 == 0 else ridge_fit(quadratic)
     theory = analyze_quadratic(quadratic)
-    return {"data": data, "trajectory": trajectory, "fit": fit, "theory": theory}
+    return {"data": data, "trajectory": trajectory, "fit": fit, "theory": theory, "names": names}
 
 
 def blog_bug(args: argparse.Namespace) -> str:
     """The blog's printout from its published loop on the data the flags describe (ValueError if bad)."""
-    if args.tol is not None or args.csv is not None or args.json:
-        raise ValueError("--blog-bug prints the blog's own line; it takes no --tol, --csv or --json")
+    if args.tol is not None or args.csv is not None or args.json or args.curve or args.degree != 1 or args.l2:
+        raise ValueError(
+            "--blog-bug prints the blog's own line; it takes no --tol, --csv, --json, --curve, --degree or --l2"
+        )
     data_spec, spec = specs_from_args(args)
     data = data_spec.make()
     run = blog_code_run(data.X, data.y, alpha=spec.alpha, epochs=spec.epochs, w0=spec.w0, b0=spec.b0)
@@ -95,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = run(args)
         if args.csv is not None:
-            args.csv.write_text(trajectory_csv(result["trajectory"], result["data"].feature_names))
+            args.csv.write_text(trajectory_csv(result["trajectory"], result["names"]))
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -111,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
                     "epochs_run": trajectory.epochs_run,
                     "stop_reason": trajectory.stop_reason,
                     "diverged": trajectory.diverged,
+                    "features": list(result["names"]),
+                    "l2": args.l2,
                     "optimum": {
                         "weights": fit.weights.tolist(),
                         "bias": fit.bias,
@@ -123,9 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     print(trajectory.summary_line())
-    print(
-        f"Least squares: Error: {fit.loss:.3f}, Weights: {format_weights(fit.weights)}, Bias: {fit.bias:.3f}"
-    )
+    label = "Least squares" if args.l2 == 0 else f"Ridge optimum (l2={args.l2:g}, penalized loss)"
+    print(f"{label}: Error: {fit.loss:.3f}, Weights: {format_weights(fit.weights)}, Bias: {fit.bias:.3f}")
     print(f"Stopped: {trajectory.stop_reason} after {trajectory.epochs_run} epochs")
     print(f"alpha_max: {theory.alpha_max:.3f} (alpha_opt: {theory.alpha_opt:.3f})")
     if args.csv is not None:

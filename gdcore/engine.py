@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from gdcore.features import polynomial_features
 from gdcore.model import Quadratic
 from gdcore.spec import RunSpec
 from gdcore.stepping import Progress, execute
 from gdcore.trajectory import Trajectory
-from gdcore.validation import as_regression_arrays
+from gdcore.validation import as_regression_arrays, check
 
 
 def run(
@@ -24,6 +25,7 @@ def run(
     record_steps: bool = False,
     quadratic: Quadratic | None = None,
     on_progress: Progress | None = None,
+    l2: float | None = None,
 ) -> Trajectory:
     """Run `spec` on X (N,), (N, 1) or (N, d) and y (N,) or (N, 1); see `descend` for the loss and rule.
 
@@ -32,14 +34,22 @@ def run(
     belong to them. With `record_steps`, a mini-batch run keeps its steps (`Trajectory.steps`).
     `on_progress(epochs_done, epochs_total)` is called after each chunk of epochs; an exception it
     raises propagates and abandons the run (a caller that no longer wants it cancels it that way).
+    `l2` = lambda >= 0 minimises J + lambda ||w||^2 instead (see `descend`); None takes the penalty of
+    `quadratic` when one is passed, else 0.
     """
     X, y = as_regression_arrays(X, y)
     if not isinstance(spec, RunSpec):
         raise ValueError(f"spec must be a gdcore.RunSpec; got {type(spec).__name__}")
+    l2 = None if l2 is None else check("l2", l2)
     if quadratic is None:
-        quadratic = Quadratic.from_checked(X, y)
+        quadratic = Quadratic.from_checked(X, y, l2 or 0.0)
     else:
         _check_belongs(quadratic, X, y)
+        if l2 is not None and l2 != quadratic.l2:
+            raise ValueError(
+                f"l2={l2:g} but the quadratic passed was made with l2={quadratic.l2:g}: pass "
+                "Quadratic.from_data(X, y, l2) with the same penalty"
+            )
     return execute(X, y, spec, quadratic, record_steps, on_progress=on_progress)
 
 
@@ -57,16 +67,27 @@ def descend(
     shuffle_seed: int = 0,
     record_steps: bool = False,
     quadratic: Quadratic | None = None,
+    degree: int = 1,
+    l2: float | None = None,
     **hyperparameters,
 ) -> Trajectory:
-    """Minimise J(w, b) = mean((y - X w - b)^2) by gradient descent from (w0, b0).
+    """Minimise J(w, b) = mean((y - X w - b)^2) + l2 ||w||^2 by gradient descent from (w0, b0).
 
     Update (plain GD, `optimizer="gd"`):  w := w - alpha dJ/dw,  b := b - alpha dJ/db.
     `X` may be (N,), (N, 1) or (N, d); `y` (N,) or (N, 1); `w0` a scalar or d values. `tol` stops once
     the relative loss change of an epoch falls below it. `optimizer`, `batch_size` (None = full batch),
     `shuffle_seed` and `**hyperparameters` choose another optimizer from `gdcore.OPTIMIZERS`.
     The keyword arguments are the fields of `gdcore.RunSpec`; `run(X, y, spec)` takes one whole.
+
+    `degree` d (1..12) fits a polynomial of one input x: X becomes [x, x^2, ..., x^d]
+    (`gdcore.features.polynomial_features`) and the weights are the coefficients of those powers.
+    `l2` = lambda >= 0 is the ridge penalty lambda ||w||^2 (the bias is not penalized): the optimum is the
+    ridge solution, scikit-learn's `Ridge(alpha=N * lambda)`, and the trajectory's losses are of the
+    penalized loss. It is a property of the problem, so it lives in the `Quadratic`, not the `RunSpec`
+    (None: the penalty of `quadratic` if one is passed, else 0).
     """
+    if check("degree", degree) > 1:
+        X = polynomial_features(X, degree)
     spec = RunSpec.of(
         optimizer,
         alpha=alpha,
@@ -78,7 +99,7 @@ def descend(
         shuffle_seed=shuffle_seed,
         **hyperparameters,
     )
-    return run(X, y, spec, record_steps=record_steps, quadratic=quadratic)
+    return run(X, y, spec, record_steps=record_steps, quadratic=quadratic, l2=l2)
 
 
 def _check_belongs(quadratic: Quadratic, X: np.ndarray, y: np.ndarray) -> None:

@@ -64,3 +64,8 @@ def condition_by_degree(x, max_degree: int = 12) -> pd.DataFrame:
         raw = powers[:, :degree]
         rows.append((degree, condition_number(raw), condition_number(standardized_columns(raw))))
     return pd.DataFrame(rows, columns=["degree", "kappa_raw", "kappa_standardized"])
+
+
+def polynomial_names(name: str, degree: int) -> tuple[str, ...]:
+    """The expanded columns' names: ("x", "x^2", ..., "x^degree") for name "x"."""
+    return (name, *(f"{name}^{k}" for k in range(2, check("degree", degree) + 1)))

@@ -106,6 +106,15 @@ class Theory:
         )
 
 
+def ridge_fit(quadratic: Quadratic) -> Fit:
+    """The optimum of the loss a `Quadratic` describes, penalty included: with l2 = lambda, the ridge
+    solution argmin mean((y - X w - b)^2) + lambda ||w||^2 (scikit-learn's `Ridge(alpha=N * lambda)`),
+    `loss` its penalized J*; `rank` counts the Hessian's nonzero eigenvalues."""
+    theta = quadratic.theta_star
+    rank = int(np.count_nonzero(quadratic.eigenvalues))
+    return Fit(theta[:-1].copy(), float(theta[-1]), quadratic.loss_star, rank)
+
+
 def analyze(X, y) -> Theory:
     """Hessian eigenvalues, alpha_max = 2 / lambda_max, alpha_opt = 2 / (lambda_min + lambda_max).
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -16,6 +16,7 @@ import numpy as np
 from gdcore.csv_input import read_csv
 from gdcore.data import Dataset, SyntheticSpec
 from gdcore.datasets import load_dataset, train_test_split
+from gdcore.features import polynomial_features, polynomial_names
 from gdcore.landscape import Contours, contours, inside, surround, window
 from gdcore.limits import StepLimits, forecast_epoch, limits_for
 from gdcore.model import Quadratic
@@ -24,8 +25,9 @@ from gdcore.scaling import Scaler, standardize
 from gdcore.spec import RunSpec
 from gdcore.stepping import execute, step_path
 from gdcore.sweep import SweepResult, alpha_grid, measured_contraction, sweep
-from gdcore.theory import Fit, Theory, analyze_quadratic, least_squares
+from gdcore.theory import Fit, Theory, analyze_quadratic, least_squares, ridge_fit
 from gdcore.trajectory import QUIET, REACHED_FRACTION, Trajectory
+from gdcore.validation import check
 
 
 @dataclass(frozen=True)
@@ -75,16 +77,27 @@ def load_source(source: DataSource, csv_bytes: bytes | None = None) -> Dataset:
     return load_dataset(source)
 
 
-def prepare(dataset: Dataset, *, standardized: bool, test_fraction: float, split_seed: int) -> Prepared:
-    """Split (seeded), then standardize with the training rows' statistics, then the theory."""
+def prepare(
+    dataset: Dataset,
+    *,
+    standardized: bool,
+    test_fraction: float,
+    split_seed: int,
+    degree: int = 1,
+    l2: float = 0.0,
+) -> Prepared:
+    """Expand one input into x, x^2, ..., x^degree (`polynomial_features`, degree > 1), split (seeded),
+    then standardize with the training rows' statistics, then the theory of the loss the runs minimise:
+    mean((y - X w - b)^2) + l2 ||w||^2, whose optimum `fit` is then the ridge solution (loss penalized)."""
+    dataset = polynomial_dataset(dataset, degree)
     train, test = train_test_split(dataset, test_fraction, split_seed)
-    raw_quadratic = Quadratic.from_data(train.X, train.y)
+    raw_quadratic = Quadratic.from_data(train.X, train.y, l2)
     scaler = None
     if standardized:
         train, scaler = standardize(train)
         if test.n_samples:
             test, _ = standardize(test, scaler)
-    quadratic = Quadratic.from_data(train.X, train.y) if standardized else raw_quadratic
+    quadratic = Quadratic.from_data(train.X, train.y, l2) if standardized else raw_quadratic
     test_quadratic = Quadratic.from_data(test.X, test.y) if test.n_samples >= 2 else None
     theory = analyze_quadratic(quadratic)
     return Prepared(
@@ -94,9 +107,34 @@ def prepare(dataset: Dataset, *, standardized: bool, test_fraction: float, split
         scaler=scaler,
         quadratic=quadratic,
         test_quadratic=test_quadratic,
-        fit=least_squares(train.X, train.y),
+        fit=least_squares(train.X, train.y) if not l2 else ridge_fit(quadratic),
         theory=theory,
         raw_condition_number=(analyze_quadratic(raw_quadratic) if standardized else theory).condition_number,
+    )
+
+
+def polynomial_dataset(dataset: Dataset, degree: int) -> Dataset:
+    """The data set with its one input x replaced by x, x^2, ..., x^degree (unchanged for degree 1);
+    ValueError saying so when it has several features."""
+    if check("degree", degree) == 1:
+        return dataset
+    if dataset.n_features != 1:
+        raise ValueError(
+            f"a polynomial of degree {degree} needs data with one input x; this data has "
+            f"{dataset.n_features} features: choose degree 1, or one feature"
+        )
+    name = dataset.feature_names[0]
+    # the true coefficients of x, x^2, ... when the data's are known and reach no higher power
+    coef = np.full(degree, np.nan)
+    if np.isfinite(dataset.coef).all() and dataset.coef.shape[0] <= degree:
+        coef[:] = 0.0
+        coef[: dataset.coef.shape[0]] = dataset.coef
+    return replace(
+        dataset,
+        X=polynomial_features(dataset.X, degree),
+        coef=coef,
+        feature_names=polynomial_names(name, degree),
+        name=f"{dataset.name}, degree {degree}",
     )
 
 
