@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import gdcore
+from gdcore.dashboard.experiment import with_problem
 from gdcore.dashboard.explain import literal_markdown, scale_warning, step_limits_caption
 from gdcore.dashboard.settings import ALPHA_CHOICES
 from ui.budget import budgeted_runs
@@ -63,6 +64,7 @@ def main() -> None:
             source = settings.synthetic()
         else:
             source = settings.source
+        source = with_problem(source, settings.degree, settings.l2)
         prepared_key = (source, settings.standardize, settings.test_fraction, settings.seed)
         with st.spinner("Running gradient descent…"):
             prepared = prepare(*prepared_key, csv_bytes)

@@ -51,8 +51,14 @@ def load_source(source: DataSource, _csv_bytes: bytes | None = None) -> gdcore.D
 @st.cache_resource(max_entries=6, show_spinner=False)
 def prepare(source: DataSource, standardized, test_fraction, split_seed, _csv_bytes=None):
     dataset = load_source(source, _csv_bytes)
+    degree, l2 = experiment.problem_shape(source)
     return experiment.prepare(
-        dataset, standardized=standardized, test_fraction=test_fraction, split_seed=split_seed
+        dataset,
+        standardized=standardized,
+        test_fraction=test_fraction,
+        split_seed=split_seed,
+        degree=degree,
+        l2=l2,
     )
 
 

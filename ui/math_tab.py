@@ -25,7 +25,7 @@ from ui.results import show_chart
 def math_section(prepared, runs, settings: Settings, prepared_key=None, csv_bytes=None) -> None:
     train = prepared.train
     main_run = next(iter(runs.values()))
-    numbers = math_panel_numbers(train.X, train.y, main_run, settings.alpha)
+    numbers = math_panel_numbers(train.X, train.y, main_run, settings.alpha, l2=prepared.quadratic.l2)
     st.markdown(
         "**The blog's four equations, with this run's numbers** (the start and the first full-batch update)"
     )

@@ -49,7 +49,7 @@ def headline_metrics(main_run, prepared) -> None:
     quiet = {"delta_color": "off", "delta_arrow": "off", "width": "content"}
     row.metric("Best epoch", f"{main_run.best_epoch:,}", f"of {main_run.epochs_run:,} run", **quiet)
     row.metric(
-        "Error (MSE)",
+        "Error (MSE + λ‖w‖²)" if prepared.quadratic.l2 else "Error (MSE)",
         headline_number(main_run.best_loss),
         f"{headline_number(main_run.best_loss - fit.loss, signed=True)} vs optimum",
         delta_color="inverse",

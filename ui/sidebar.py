@@ -104,6 +104,20 @@ def data_controls(sb) -> bytes | None:
                 )
     sb.toggle("Standardize features (z-scores)", key="standardize")
     sb.slider("Test fraction (held out, seeded)", *UI_RANGES["test_fraction"], step=0.05, key="test_fraction")
+    sb.slider(
+        "Polynomial degree",
+        *UI_RANGES["degree"],
+        key="degree",
+        help="Fit w₁x + w₂x² + … + w_d x^d + b to one input x (1: the blog's line). Needs one feature.",
+    )
+    number_field(
+        sb,
+        "Ridge penalty λ",
+        "l2",
+        step=0.01,
+        format="%g",
+        help="Adds λ‖w‖² to the loss (the bias is not penalized); 0 is none. scikit-learn's Ridge(alpha = N·λ).",
+    )
     return csv_bytes
 
 

@@ -60,11 +60,35 @@ class CsvSelection:
     drop_nonfinite: bool = False
 
 
-DataSource = SyntheticSpec | str | CsvSelection  # make_regression data, a named data set, or a CSV file
+@dataclass(frozen=True)
+class Problem:
+    """A data source with the model fitted to it: its one input expanded to x, ..., x^degree, and the
+    ridge penalty l2 ||w||^2 added to the loss (see `prepare`)."""
+
+    data: SyntheticSpec | str | CsvSelection
+    degree: int = 1
+    l2: float = 0.0
+
+
+# make_regression data, a named data set, a CSV file, or one of those with a polynomial degree and penalty
+DataSource = SyntheticSpec | str | CsvSelection | Problem
+
+
+def with_problem(source: DataSource, degree: int, l2: float) -> DataSource:
+    """`source` itself for the blog's model (degree 1, no penalty), else a `Problem` carrying both."""
+    return source if (degree, l2) == (1, 0.0) else Problem(source, degree, l2)
+
+
+def problem_shape(source: DataSource) -> tuple[int, float]:
+    """(degree, l2) a source asks for: a `Problem`'s, else the blog's (1, 0.0)."""
+    return (source.degree, source.l2) if isinstance(source, Problem) else (1, 0.0)
 
 
 def load_source(source: DataSource, csv_bytes: bytes | None = None) -> Dataset:
-    """The data set a source names: synthetic data, a bundled data set by name, or the uploaded CSV."""
+    """The data set a source names: synthetic data, a bundled data set by name, or the uploaded CSV (a
+    `Problem`'s data as loaded; `prepare` expands it)."""
+    if isinstance(source, Problem):
+        return load_source(source.data, csv_bytes)
     if isinstance(source, SyntheticSpec):
         return source.make()
     if isinstance(source, CsvSelection):

@@ -447,12 +447,14 @@ def _num(value: float) -> str:
     return rf"{mantissa} \times 10^{{{exponent}}}"
 
 
-def math_panel_numbers(X, y, run: Trajectory, alpha: float) -> MathNumbers:
+def math_panel_numbers(X, y, run: Trajectory, alpha: float, l2: float = 0.0) -> MathNumbers:
     """The blog's four equations, filled in with the start state and the first full-batch update of
-    this run. With several features the numbers are those of the first weight, w_1."""
+    this run. With several features the numbers are those of the first weight, w_1. With a ridge
+    penalty `l2` = lambda the loss and the weight's gradient carry its terms + lambda ||w||^2 and
+    + 2 lambda w (the run's losses are of that penalized loss)."""
     w0, b0 = float(run.weights[0, 0]), float(run.bias[0])
     dw, db = gradient(X, y, run.weights[0], b0)
-    dw0 = float(dw[0])
+    dw0 = float(dw[0]) + 2.0 * l2 * w0
     w1, b1 = w0 - alpha * dw0, b0 - alpha * db
     n, d = X.shape
     w = "w" if d == 1 else "w_1"
@@ -464,11 +466,15 @@ def math_panel_numbers(X, y, run: Trajectory, alpha: float) -> MathNumbers:
     # Markdown with short inline formulas, not display LaTeX: a display formula cannot wrap, so on a
     # phone (and at 1024 px) it was cut off on the right; KaTeX breaks inline math after = and +.
     residual = r"\sum_{i} {(y_i - \hat{y}_i)}"  # braced: a line break never splits the parenthesis
+    penalty = r" + \lambda \lVert w \rVert^2" if l2 else ""
+    penalty_grad = rf" + 2 \lambda {w}" if l2 else ""
+    with_lambda = rf", $\lambda = {_num(l2)}$" if l2 else ""
     lines = (
         rf"**Model** $\hat{{y}} = w X + b$; at the best epoch ${model}$",
-        rf"**Loss** $J(w, b) = \frac{{1}}{{N}} \sum_{{i=1}}^{{N}} {{(y_i - \hat{{y}}_i)}}^2$; "
-        rf"at the start $J = {_num(run.loss[0])}$ with $N = {_num(n)}$",
-        rf"**Gradients** $\frac{{\partial J}}{{\partial {w}}} = -\frac{{2}}{{N}} {residual}\, X_i = {_num(dw0)}$ "
+        rf"**Loss** $J(w, b) = \frac{{1}}{{N}} \sum_{{i=1}}^{{N}} {{(y_i - \hat{{y}}_i)}}^2{penalty}$; "
+        rf"at the start $J = {_num(run.loss[0])}$ with $N = {_num(n)}${with_lambda}",
+        rf"**Gradients** $\frac{{\partial J}}{{\partial {w}}} = -\frac{{2}}{{N}} {residual}\, X_i{penalty_grad} "
+        rf"= {_num(dw0)}$ "
         rf"and $\frac{{\partial J}}{{\partial b}} = -\frac{{2}}{{N}} {residual} = {_num(db)}$",
         rf"**First update** ${w} := {w} - \alpha \frac{{\partial J}}{{\partial {w}}} = {_num(w0)} - "
         rf"{_num(alpha)} \times ({_num(dw0)}) = {_num(w1)}$ and $b := b - \alpha \frac{{\partial J}}{{\partial b}} "

@@ -37,6 +37,8 @@ UI_RANGES = {
     "features": (1, 10),
     "intercept": (-100.0, 100.0),
     "test_fraction": (0.0, 0.5),
+    "degree": (1, 12),
+    "l2": (0.0, 1000.0),
 }
 
 
@@ -62,6 +64,8 @@ class Settings:
     batch_size: int | None = None  # None = full batch
     blog_code: bool = False  # overlay the blog's code, run as published (bugs kept), on the charts
     hyper: tuple[tuple[str, float], ...] = ()  # ("momentum_beta", 0.8): changed hyperparameters only
+    degree: int = 1  # fit x, x^2, ..., x^degree of the one input (1: the blog's line)
+    l2: float = 0.0  # ridge penalty lambda ||w||^2 added to the loss (0: none)
 
     def changed(self) -> dict[str, object]:
         """The settings that differ from the defaults (what a share URL needs to carry)."""
@@ -172,7 +176,7 @@ def _parse_one(key: str, raw: str):
     low, high = input_range(key)  # a hyperparameter's range lies inside the registry's limits
     if not low <= number <= high:
         raise ValueError(f"{key} must be from {_bound(low)} to {_bound(high)}; got {_quote(raw)}")
-    if key in ("seed", "epochs", "features"):
+    if key in ("seed", "epochs", "features", "degree"):
         if not number.is_integer():
             raise ValueError(f"{key} must be a whole number; got {_quote(raw)}")
         return int(number)

@@ -3,11 +3,16 @@ numpy lstsq and scikit-learn's Ridge on features expanded by hand."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.linear_model import Ridge
+from streamlit.testing.v1 import AppTest
 
 from gdcore.dashboard import experiment
+from gdcore.dashboard.explain import plain_text
+from gdcore.dashboard.settings import Settings, parse_query, to_query
 from gdcore.data import CUBIC_COEF, make_curve, make_data
 
 
@@ -56,3 +61,73 @@ def test_prepare_defaults_are_the_blogs_line():
     assert plain.quadratic.l2 == 0.0
     assert plain.train.feature_names == ("x",)
     assert (round(float(plain.fit.weights[0]), 3), round(plain.fit.bias, 3)) == (47.133, 2.33)
+
+
+# ---------------------------------------------------------------- the page (AppTest)
+APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
+
+
+def open_page(query: dict[str, str]) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, prefix: str) -> str:
+    return next(m.value for m in at.metric if m.label.startswith(prefix))
+
+
+def test_a_link_with_degree_and_l2_runs_the_penalized_polynomial_like_a_literal_loop():
+    at = open_page({"degree": "3", "l2": "0.5", "alpha": "0.1"})
+    assert at.get_by_key("degree").value == 3
+    assert at.get_by_key("l2").value == 0.5
+    data = make_data()
+    X = powers(data.X, 3)
+    n = len(data.y)
+    w, b = np.ones(3), 0.0
+    losses = []
+    for _ in range(100):  # the blog's loop on x, x^2, x^3 with the penalty's gradient 2 lambda w
+        r = data.y - (X @ w + b)
+        w, b = w - 0.1 * ((-2 / n) * (X.T @ r) + 2 * 0.5 * w), b - 0.1 * (-2 / n) * r.sum()
+        r = data.y - (X @ w + b)
+        losses.append(r @ r / n + 0.5 * w @ w)
+    labels = [m.label for m in at.metric]
+    assert "Error (MSE + λ‖w‖²)" in labels and "Error (MSE)" not in labels
+    assert float(metric(at, "Error (MSE + λ‖w‖²)").replace(",", "")) == pytest.approx(min(losses), abs=5e-4)
+    ridge = Ridge(alpha=n * 0.5, solver="cholesky").fit(X, data.y)
+    assert float(metric(at, "Bias b")) == pytest.approx(b, abs=5e-4)
+    assert ridge.intercept_ == pytest.approx(0.1415, abs=1e-4)  # the optimum the page's deltas use
+    equations = " ".join(m.value for m in at.markdown)
+    assert r"\lambda \lVert w \rVert^2" in equations and r"+ 2 \lambda w_1" in equations
+    assert dict(at.query_params) == {"alpha": "0.1", "degree": "3", "l2": "0.5"}
+
+
+def test_a_degree_on_data_with_several_features_says_why_and_keeps_the_settings():
+    at = open_page({"source": "diabetes", "degree": "4"})
+    messages = " ".join(plain_text(e.value) for e in at.error)
+    assert "a polynomial of degree 4 needs data with one input x; this data has 10 features" in messages
+    assert at.get_by_key("degree").value == 4 and at.get_by_key("source").value == "diabetes"
+
+
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [
+        ({"degree": "13"}, "degree must be from 1 to 12; got '13'"),
+        ({"l2": "-1"}, "l2 must be from 0 to 1,000"),
+    ],
+)
+def test_a_bad_degree_or_l2_in_a_link_is_a_notice_and_the_default(query, fragment):
+    settings, notices = parse_query(query)
+    assert (settings.degree, settings.l2) == (1, 0.0)
+    assert len(notices) == 1 and fragment in notices[0]
+    assert parse_query({"degree": "2.5"})[1][0].startswith(
+        "Link ignored a value: degree must be a whole number"
+    )
+
+
+def test_default_settings_keep_every_link_unchanged():
+    assert to_query(Settings()) == {}
+    assert to_query(Settings(degree=5, l2=0.25)) == {"degree": "5", "l2": "0.25"}
+    assert parse_query({"degree": "5", "l2": "0.25"})[0] == Settings(degree=5, l2=0.25)
