@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import streamlit as st
 
 import gdcore
@@ -56,9 +55,8 @@ def headline_metrics(main_run, prepared) -> None:
         delta_arrow="off",
         width="content",
     )
-    if prepared.test_quadratic is not None:
-        theta = np.append(main_run.best_weights, main_run.best_bias)
-        test_loss = float(prepared.test_quadratic.loss(theta))
+    test_loss = experiment.best_test_loss(prepared, main_run)
+    if test_loss is not None:
         row.metric(
             "Test MSE (held out)",
             headline_number(test_loss),

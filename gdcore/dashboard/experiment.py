@@ -206,6 +206,13 @@ def run_optimizers(
     return runs
 
 
+def best_test_loss(prepared: Prepared, run: Trajectory) -> float | None:
+    """J_test at the run's best epoch (None without held-out rows): the loss on rows GD never saw."""
+    if prepared.test_quadratic is None:
+        return None
+    return float(prepared.test_quadratic.loss(np.append(run.best_weights, run.best_bias)))
+
+
 def test_losses(prepared: Prepared, runs: Mapping[str, Trajectory]) -> dict[str, np.ndarray]:
     """J_test(theta_t) for every epoch of every run (empty without a test set): O(K d^2) each."""
     if prepared.test_quadratic is None:
