@@ -7,7 +7,7 @@ import math
 import streamlit as st
 
 import gdcore
-from gdcore.dashboard import charts, experiment
+from gdcore.dashboard import charts, curves, experiment
 from gdcore.dashboard.explain import describe_status
 from gdcore.dashboard.settings import ALPHA_CHOICES, Settings
 from ui import cache
@@ -44,6 +44,12 @@ def headline_metrics(main_run, prepared) -> None:
     in a wrapping row and are as wide as their text: on a narrow screen they move to the next line
     instead of being cut."""
     fit = prepared.fit
+    if prepared.quadratic.l2:
+        st.caption(
+            f"Ridge penalty λ = {prepared.quadratic.l2:g}: every loss on this page (the status's MSE, the "
+            "error, the loss chart) is the penalized loss MSE + λ‖w‖², and its minimum and w*, b* are the "
+            "ridge solution's, not least squares'."
+        )
     row = st.container(horizontal=True, gap="medium")
     quiet = {"delta_color": "off", "delta_arrow": "off", "width": "content"}
     row.metric("Best epoch", f"{main_run.best_epoch:,}", f"of {main_run.epochs_run:,} run", **quiet)
@@ -201,6 +207,10 @@ def charts_section(prepared, runs, overlay=None) -> None:
                 f"{drawn:,} of the {main_run.epochs_run + 1:,} epochs are drawn, and the line is the drawn "
                 "epoch nearest the play head (its number is on the chart)."
             )
+    elif prepared.degree > 1:
+        show_chart(
+            curves.curve_chart(*curves.curve_tables(prepared, main_run, main_name), prepared.degree, target)
+        )
     else:
         predicted = train.X @ main_run.best_weights + main_run.best_bias
         show_chart(

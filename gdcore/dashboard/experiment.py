@@ -48,6 +48,7 @@ class Prepared:
     fit: Fit
     theory: Theory
     raw_condition_number: float
+    degree: int = 1  # the features are x, x^2, ..., x^degree of one input when > 1
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ def prepare(
         fit=least_squares(train.X, train.y) if not l2 else ridge_fit(quadratic),
         theory=theory,
         raw_condition_number=(analyze_quadratic(raw_quadratic) if standardized else theory).condition_number,
+        degree=degree,
     )
 
 

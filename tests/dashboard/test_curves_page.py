@@ -10,7 +10,8 @@ import pytest
 from sklearn.linear_model import Ridge
 from streamlit.testing.v1 import AppTest
 
-from gdcore.dashboard import experiment
+import gdcore
+from gdcore.dashboard import curves, experiment
 from gdcore.dashboard.explain import plain_text
 from gdcore.dashboard.settings import Settings, parse_query, to_query
 from gdcore.data import CUBIC_COEF, make_curve, make_data
@@ -102,6 +103,9 @@ def test_a_link_with_degree_and_l2_runs_the_penalized_polynomial_like_a_literal_
     equations = " ".join(m.value for m in at.markdown)
     assert r"\lambda \lVert w \rVert^2" in equations and r"+ 2 \lambda w_1" in equations
     assert dict(at.query_params) == {"alpha": "0.1", "degree": "3", "l2": "0.5"}
+    captions = " ".join(c.value for c in at.caption)
+    assert "Ridge penalty λ = 0.5: every loss on this page" in captions
+    assert "Ridge penalty" not in " ".join(c.value for c in open_page({"degree": "3"}).caption)
 
 
 def test_a_degree_on_data_with_several_features_says_why_and_keeps_the_settings():
@@ -131,3 +135,34 @@ def test_default_settings_keep_every_link_unchanged():
     assert to_query(Settings()) == {}
     assert to_query(Settings(degree=5, l2=0.25)) == {"degree": "5", "l2": "0.25"}
     assert parse_query({"degree": "5", "l2": "0.25"})[0] == Settings(degree=5, l2=0.25)
+
+
+# ---------------------------------------------------------------- the fitted curve
+def test_the_optimum_curve_is_the_lstsq_polynomial_in_xs_own_units():
+    data = make_curve("cubic", n_samples=70, noise=0.8, seed=12)
+    prepared = experiment.prepare(data, standardized=True, test_fraction=0.0, split_seed=0, degree=4)
+    run = gdcore.descend(prepared.train.X, prepared.train.y, alpha=0.1, epochs=50)
+    points, table = curves.curve_tables(prepared, run, "GD")
+    np.testing.assert_allclose(points["x"], data.X[:, 0], rtol=1e-12, atol=1e-12)
+    # least squares does not depend on the columns' scaling: the raw powers' lstsq polynomial
+    coef, *_ = np.linalg.lstsq(np.column_stack([powers(data.X, 4), np.ones(70)]), data.y, rcond=None)
+    optimum = table[table["curve"] == "optimum"]
+    literal = [sum(coef[k] * x ** (k + 1) for k in range(4)) + coef[4] for x in optimum["x"]]
+    np.testing.assert_allclose(optimum["y_hat"], literal, rtol=1e-8, atol=1e-8)
+    # the run's curve: its weights times the powers standardized with the training rows' mean and std
+    grid = table[table["curve"] == "GD, best epoch 50"]["x"].to_numpy()
+    raw = powers(data.X, 4)
+    z = (powers(grid, 4) - raw.mean(axis=0)) / raw.std(axis=0)
+    expected = z @ run.best_weights + run.best_bias
+    np.testing.assert_allclose(table[table["curve"] == "GD, best epoch 50"]["y_hat"], expected, rtol=1e-10)
+    assert len(grid) == curves.CURVE_POINTS and grid.min() == data.X.min() and grid.max() == data.X.max()
+
+
+def test_the_page_draws_the_curve_for_a_degree_above_1_and_not_for_the_blogs_line():
+    at = open_page({"degree": "5", "standardize": "true", "alpha": "0.1", "epochs": "2000"})
+    titles = [c.proto.spec for c in at.get("vega_lite_chart")]
+    assert any("The fitted polynomial of degree 5" in spec for spec in titles)
+    names = {ds.name for c in at.get("vega_lite_chart") for ds in c.proto.datasets}
+    assert {"curve_points", "curves"} <= names
+    blog = open_page({})
+    assert not any("fitted polynomial" in c.proto.spec for c in blog.get("vega_lite_chart"))
