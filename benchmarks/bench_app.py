@@ -12,7 +12,10 @@ Measured in one run, on this machine:
   3. the most rows any one chart ships at epochs 100,000 (default data, 1,000,000 samples, three
      optimizers overlaid when the app offers a choice): <= 5,000;
   4. cold start: `streamlit run` (headless, free port) until the first chart is drawn in headless
-     Chromium (Playwright, Debian's /usr/bin/chromium); reported, no target; skipped without Chromium.
+     Chromium (Playwright, Debian's /usr/bin/chromium), for the minimal script, `serve.py` (the deployed
+     entry, which warms the page up as the server starts) and `streamlit_app.py` started directly,
+     interleaved: serve.py <= 1.5x the minimal script; skipped without Chromium.
+`--only rerun big rows cold` runs some of these parts.
 Each target prints PASS or FAIL; the script always exits 0 (timings are reported, never asserted).
 """
 
@@ -43,8 +46,11 @@ from devtools.browser import CHROMIUM_ARGS, free_loopback_port, streamlit_comman
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 APP = REPO_ROOT / "streamlit_app.py"
+SERVE = REPO_ROOT / "serve.py"  # the deployed entry: the page, warmed up as the server starts
 CHROMIUM = "/usr/bin/chromium"
 TARGET_RERUN_S, TARGET_RATIO, TARGET_BIG_RERUN_S, TARGET_ROWS = 0.100, 3.0, 1.0, 5000
+SECTIONS = ("rerun", "big", "rows", "cold")
+TARGET_COLD_RATIO = 1.5  # first chart after `streamlit run serve.py` / the minimal app's
 TIMEOUT_S = 120
 COLD_TIMEOUT_S = 60
 
@@ -245,10 +251,10 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
-def cold_start_once(browser, PlaywrightTimeout) -> tuple[float, float]:
-    """Seconds from `streamlit run` to /_stcore/health answering, and to the first chart visible."""
+def cold_start_once(browser, PlaywrightTimeout, script: Path) -> tuple[float, float]:
+    """Seconds from `streamlit run <script>` to /_stcore/health answering, and to the first chart visible."""
     port = free_loopback_port()
-    command = streamlit_command(port, str(APP))
+    command = streamlit_command(port, str(script))
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     start = time.perf_counter()
     process = subprocess.Popen(
@@ -302,24 +308,41 @@ def bench_cold_start(repeats: int) -> None:
     except ImportError:
         print("   skipped: Playwright is not installed (pip install playwright)")
         return
-    with sync_playwright() as playwright:
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
+        minimal = Path(tmp) / "minimal_app.py"
+        minimal.write_text(MINIMAL_SCRIPT.format(alphas=[0.01, *RERUN_ALPHAS]))
+        entries = {"minimal app": minimal, "serve.py (deployed)": SERVE, "streamlit_app.py": APP}
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        results: dict[str, list[tuple[float, float]]] = {name: [] for name in entries}
         try:
-            results = [cold_start_once(browser, PlaywrightTimeout) for _ in range(repeats)]
+            for _ in range(repeats):  # interleaved, so each side sees the same machine load
+                for name, script in entries.items():
+                    results[name].append(cold_start_once(browser, PlaywrightTimeout, script))
         except RuntimeError as exc:
             print(f"   FAIL: {exc}")
             return
         finally:
             browser.close()
-    ready = statistics.median(r for r, _ in results)
-    drawn = statistics.median(d for _, d in results)
-    print(f"   server answering: median {ready:,.2f} s; first chart visible: median {drawn:,.2f} s")
-    print(f"   ({repeats} cold start(s), each a new process; no target, reported)")
+    drawn = {name: statistics.median(d for _, d in runs) for name, runs in results.items()}
+    for name, runs in results.items():
+        ready = statistics.median(r for r, _ in runs)
+        print(
+            f"   {name:20s} server answering: median {ready:,.2f} s; first chart visible: median {drawn[name]:,.2f} s"
+        )
+    base = drawn["minimal app"]
+    ratio = drawn["serve.py (deployed)"] / base
+    print(
+        f"   ratio serve.py / minimal = {ratio:.2f}x, target <= {TARGET_COLD_RATIO:g}x: "
+        f"{verdict(ratio <= TARGET_COLD_RATIO)}; streamlit_app.py started directly (no warm-up): "
+        f"{drawn['streamlit_app.py'] / base:.2f}x"
+    )
+    print(f"   ({repeats} cold start(s) of each, each a new process)")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few repeats (CI)")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="run these parts")
     args = parser.parse_args()
     quiet_streamlit()
     rerun_repeats, big_repeats, cold_repeats = (10, 3, 1) if args.quick else (38, 7, 3)
@@ -328,10 +351,13 @@ def main() -> int:
         f"python {platform.python_version()}, streamlit {st_module.__version__}, "
         f"{platform.machine()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
     )
-    bench_default_rerun(rerun_repeats)
-    big = bench_big_rerun(big_repeats)
-    bench_rows(big)
-    bench_cold_start(cold_repeats)
+    if "rerun" in args.only:
+        bench_default_rerun(rerun_repeats)
+    big = bench_big_rerun(big_repeats) if {"big", "rows"} & set(args.only) else None
+    if "rows" in args.only:
+        bench_rows(big)
+    if "cold" in args.only:
+        bench_cold_start(cold_repeats)
     return 0
 
 

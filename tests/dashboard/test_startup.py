@@ -54,3 +54,22 @@ def test_the_page_freezes_its_start_up_objects_on_its_first_run():
     assert first > 50_000  # numpy, pandas, scikit-learn, altair and streamlit's objects
     # A rerun freezes nothing more (the count moves by a few hundred as frozen objects are freed).
     assert abs(second - first) < 0.01 * first
+
+
+def test_the_warm_up_runs_the_page_in_bare_mode_and_a_session_waits_for_it():
+    out = run_python(
+        "import gc, sys, threading, time\n"
+        "from pathlib import Path\n"
+        "from ui import startup\n"
+        "done = []\n"
+        "worker = threading.Thread(target=lambda: (startup.run_page_once(Path('streamlit_app.py')), "
+        "done.append(time.monotonic())), name=startup.WARM_UP_THREAD)\n"
+        "worker.start()\n"
+        "while 'gdcore' not in sys.modules: time.sleep(0.01)\n"  # the warm-up is under way
+        "startup.wait_for_warm_up()\n"
+        "returned = time.monotonic()\n"
+        "worker.join()\n"
+        "imported = all(m in sys.modules for m in ('sklearn.datasets', 'altair', 'gdcore.dashboard.charts'))\n"
+        "print(imported, gc.get_freeze_count() > 50_000, returned >= done[0] - 0.05)\n"
+    )
+    assert out.split() == ["True", "True", "True"]
