@@ -180,5 +180,7 @@ class StartPoint:
                 + 2.0 * (size @ np.abs(quadratic.residual_cross))
                 + ((size @ magnitude) * size).sum(axis=-1)
             )
-            loss = np.where(start_rounding <= optimum_rounding, from_start, quadratic.loss(self.theta + delta))
+            loss = np.where(
+                start_rounding <= optimum_rounding, from_start, quadratic.loss(self.theta + delta)
+            )
         return np.where((delta == 0.0).all(axis=-1), self.loss, np.maximum(loss, 0.0))

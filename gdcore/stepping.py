@@ -44,7 +44,7 @@ from gdcore.trajectory import CHUNK_EPOCHS, QUIET, Trajectory, collect
 Progress = Callable[[int, int], object]  # on_progress(epochs_done, epochs_total)
 
 CHUNK_STEPS = 1 << 16  # mini-batch: about this many steps per chunk of epochs
-GROUP_FLOATS = 1 << 20  # mini-batch: bound on the floats gathered at once for batch statistics
+GROUP_FLOATS = 1 << 18  # mini-batch: bound on the floats gathered at once for batch statistics
 MAX_STEP_ROWS = 20_000  # recorded steps are thinned evenly to at most this many rows (plus start and end)
 
 
@@ -192,12 +192,23 @@ class Stepper:
         else:
             self.carry = (theta0.copy(), entry.init(theta0.copy()))
 
-    def batches(self, H: np.ndarray, q: np.ndarray) -> Iterator[tuple]:
-        """Per-batch (H_B, q_B), lazily, in the loop's format: (h00, h01, h11, q0, q1) floats for d = 1."""
+    def batches(self, H: np.ndarray, q: np.ndarray) -> Iterator:
+        """Per-batch (H_B, q_B), stacked (k, p, p) and (k, p), in the loop's format (`augmented_batches`)."""
+        p = H.shape[1]
+        augmented = np.empty((H.shape[0], p, p + 1))
+        augmented[:, :, :p] = H
+        np.negative(q, out=augmented[:, :, p])
+        return self.augmented_batches(augmented)
+
+    def augmented_batches(self, augmented: np.ndarray) -> Iterator:
+        """Per-batch [H_B, -q_B], stacked (k, p, p + 1), in the loop's format: (h00, h01, h11, q0, q1)
+        floats for d = 1, else the augmented matrices themselves, whose product with (theta, 1) is the
+        gradient H_B theta - q_B in one call."""
         if self.floats:
-            columns = (H[:, 0, 0], H[:, 0, 1], H[:, 1, 1], q[:, 0], q[:, 1])
-            return zip(*(column.tolist() for column in columns), strict=True)
-        return zip(H, q, strict=True)
+            columns = [augmented[:, 0, 0].tolist(), augmented[:, 0, 1].tolist(), augmented[:, 1, 1].tolist()]
+            columns += [(-augmented[:, 0, 2]).tolist(), (-augmented[:, 1, 2]).tolist()]
+            return zip(*columns, strict=True)
+        return iter(augmented)
 
     def run(self, batches, record: bool = True) -> np.ndarray | None:
         """One update per batch; returns the parameters after each step, (steps, p), if `record`."""
@@ -231,11 +242,12 @@ def _float_steps(batches, carry, update, alpha, hyper, trace):
 
 
 def _array_steps(batches, carry, update, alpha, hyper, trace):
-    """Numpy arrays: g = H_B theta - q_B, then (theta, state) = update(g, state, theta, alpha, *hyper)."""
+    """Numpy arrays: g = [H_B, -q_B] (theta, 1) = H_B theta - q_B, then
+    (theta, state) = update(g, state, theta, alpha, *hyper)."""
     theta, state = carry
     with np.errstate(**QUIET):
-        for H, q in batches:
-            theta, state = update(H @ theta - q, state, theta, alpha, *hyper)
+        for augmented in batches:
+            theta, state = update(augmented.dot(np.append(theta, 1.0)), state, theta, alpha, *hyper)
             if trace is not None:
                 trace.append(theta)
     return theta, state
@@ -267,8 +279,8 @@ def _minibatch_chunks(
         ends, finite = [], True
         for _ in range(min(per_chunk, spec.epochs - first)):
             order = rng.permutation(X.shape[0])
-            for H, q in _penalized(statistics.groups(order), quadratic, start):
-                steps = stepper.run(stepper.batches(H, q), record=recorder is not None)
+            for augmented in _penalized(statistics.groups(order), quadratic, start):
+                steps = stepper.run(stepper.augmented_batches(augmented), record=recorder is not None)
                 if recorder is not None:
                     recorder.add(steps)
             ends.append(stepper.theta)
@@ -280,29 +292,28 @@ def _minibatch_chunks(
             return
 
 
-def _penalized(
-    groups: Iterator[tuple[np.ndarray, np.ndarray]], quadratic: Quadratic, start: StartPoint
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """The batch statistics with the quadratic's ridge penalty lambda ||w||^2 added to each batch's loss:
-    its gradient 2 lambda P (theta_0 + delta), P = diag(1, ..., 1, 0), is H_B += 2 lambda P and
-    q_B -= 2 lambda P theta_0 (in place: the arrays are rebuilt for every group). Unchanged without one."""
+def _penalized(groups: Iterator[np.ndarray], quadratic: Quadratic, start: StartPoint) -> Iterator[np.ndarray]:
+    """The batch statistics [H_B, -q_B] with the quadratic's ridge penalty lambda ||w||^2 added to each
+    batch's loss: its gradient 2 lambda P (theta_0 + delta), P = diag(1, ..., 1, 0), is H_B += 2 lambda P
+    and q_B -= 2 lambda P theta_0 (in place: the arrays are rebuilt for every group). Unchanged without
+    one."""
     if not quadratic.l2:
         yield from groups
         return
     d = start.theta.shape[0] - 1
-    for H, q in groups:
-        H[:, np.arange(d), np.arange(d)] += 2.0 * quadratic.l2
-        q[:, :d] -= 2.0 * quadratic.l2 * start.theta[:d]
-        yield H, q
+    for augmented in groups:
+        augmented[:, np.arange(d), np.arange(d)] += 2.0 * quadratic.l2
+        augmented[:, :d, d + 1] += 2.0 * quadratic.l2 * start.theta[:d]
+        yield augmented
 
 
 class BatchStatistics:
-    """(H_B, q_B) of the batches of a shuffled epoch, a group of batches at a time:
+    """[H_B, -q_B] of the batches of a shuffled epoch, a group of batches at a time:
     H_B = (2/n_B) A_B^T A_B, q_B = (2/n_B) A_B^T r_B with A_B = [X_B, 1] and r the start's residual.
 
-    A group's rows are gathered into G = [X_B, 1, r_B] (about GROUP_FLOATS numbers at a time, never the
-    whole data), and one batched product G^T G holds both: H_B and q_B are its blocks. The buffers are
-    made once per run and reused: a group's arrays are valid until the next group is asked for.
+    A group's rows are gathered into G = [X_B, 1, -r_B] (about GROUP_FLOATS numbers at a time, never the
+    whole data), and one batched product (2/n_B) G^T G holds both: its first p rows are [H_B, -q_B]. The
+    buffers are made once per run and reused: a group's array is valid until the next is asked for.
     """
 
     def __init__(self, X: np.ndarray, residual: np.ndarray, batch_size: int):
@@ -315,12 +326,10 @@ class BatchStatistics:
         self.gathered[:, d] = 1.0
         self.transposed = np.empty((-(-rows // batch_size), p + 1, batch_size))
         self.products = np.empty((self.transposed.shape[0], p + 1, p + 1))
-        self.H = np.empty((self.transposed.shape[0], p, p))
-        self.q = np.empty((self.transposed.shape[0], p))
 
-    def groups(self, order: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Yield (H (k, p, p), q (k, p)) for consecutive groups of batches of the rows `order`; the last
-        batch may be smaller."""
+    def groups(self, order: np.ndarray) -> Iterator[np.ndarray]:
+        """Yield [H_B, -q_B] (k, p, p + 1) for consecutive groups of k batches of the rows `order` (each
+        batch's block contiguous); the last batch may be smaller."""
         d = self.X.shape[1]
         p, size = d + 1, self.batch_size
         for begin in range(0, order.shape[0], self.group_rows):
@@ -329,15 +338,13 @@ class BatchStatistics:
             gathered = self.gathered[:m]
             np.take(self.X, rows, axis=0, out=gathered[:, :d])
             np.take(self.residual, rows, out=gathered[:, p])
+            np.negative(gathered[:, p], out=gathered[:, p])
             full = m // size
             if full:
                 self._products(gathered[: full * size].reshape(full, size, p + 1), 0)
             if full * size < m:
                 self._products(gathered[None, full * size :], full)
-            k = -(-m // size)
-            np.copyto(self.H[:k], self.products[:k, :p, :p])
-            np.copyto(self.q[:k], self.products[:k, :p, p])
-            yield self.H[:k], self.q[:k]
+            yield self.products[: -(-m // size), :p, :]
 
     def _products(self, G: np.ndarray, first: int) -> None:
         """products[first : first + k] = (2/n_B) G_B^T G_B for batches stacked as G (k, n_B, p + 1)."""
