@@ -84,9 +84,19 @@ def sweep(
         spec = RunSpec.of(**{"alpha": float(alphas[0]), **run_settings})
     elif run_settings:
         raise ValueError(f"pass either a RunSpec or keyword settings, not both; got {sorted(run_settings)}")
-    spec = spec.with_alpha(float(alphas[0]))
     if quadratic is None:
         quadratic = Quadratic.from_checked(X, y)
+    return sweep_checked(X, y, alphas, spec, quadratic)
+
+
+def sweep_checked(X: np.ndarray, y: np.ndarray, alphas, spec: RunSpec, quadratic: Quadratic) -> SweepResult:
+    """`sweep` for callers holding validated data and its statistics (X (N, d), y (N,) float64 from
+    `as_regression_arrays`, `quadratic` = `Quadratic.from_checked(X, y)`): the data is not checked again.
+    `alphas` and the start are (cheap)."""
+    if not isinstance(spec, RunSpec):
+        raise ValueError(f"spec must be a gdcore.RunSpec; got {type(spec).__name__}")
+    alphas = _check_alphas(alphas)
+    spec = spec.with_alpha(float(alphas[0]))
     start = measure_start(X, y, spec, quadratic)  # checked as a run checks it, measured once for all
     if spec.optimizer == "gd" and spec.is_full_batch(X.shape[0]):
         columns = _gd_sweep(quadratic, start, alphas, spec.epochs, spec.tol)
