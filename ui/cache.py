@@ -12,7 +12,7 @@ from collections import OrderedDict
 import streamlit as st
 
 import gdcore
-from gdcore.dashboard import experiment
+from gdcore.dashboard import curves, experiment
 from gdcore.dashboard.experiment import DataSource
 
 
@@ -86,6 +86,11 @@ def sweep(prepared_key: tuple, plan: experiment.RunPlan, _csv_bytes=None):
 @st.cache_resource(max_entries=8, show_spinner=False)
 def momentum_map(prepared_key: tuple, _csv_bytes=None):
     return experiment.momentum_rate_map(prepare(*prepared_key, _csv_bytes))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def condition_by_degree(prepared_key: tuple, _csv_bytes=None):
+    return curves.condition_table(prepare(*prepared_key, _csv_bytes))
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

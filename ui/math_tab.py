@@ -38,10 +38,29 @@ def math_section(prepared, runs, settings: Settings, prepared_key=None, csv_byte
                 f"- **{OPTIMIZERS[name].display_name}** {update_rule_markdown(OPTIMIZERS[name].equation)}"
             )
     theory_section(prepared, runs, settings, prepared_key, csv_bytes)
+    if prepared.degree > 1 and prepared_key is not None:
+        degree_conditioning(prepared_key, csv_bytes)
     st.markdown("**The blog's shape pitfall**")
     st.markdown(numbers.pitfall_text)
     st.markdown(pitfall_pointer(settings.blog_code))
     st.code(numbers.pitfall_code, language="python", wrap_lines=True)
+
+
+def degree_conditioning(prepared_key, csv_bytes) -> None:
+    """kappa per polynomial degree, raw against standardized powers: why GD needs standardizing here."""
+    table = cache.condition_by_degree(prepared_key, csv_bytes)
+    st.markdown(
+        "**Condition number κ = λ_max / λ_min per degree** (powers x, x², … of the training rows; without "
+        "the penalty): raw powers against standardized ones"
+    )
+    st.dataframe(
+        table.rename(columns={"kappa_raw": "κ raw", "kappa_standardized": "κ standardized"}),
+        hide_index=True,
+        column_config={
+            "κ raw": st.column_config.NumberColumn(format="%.3g"),
+            "κ standardized": st.column_config.NumberColumn(format="%.3g"),
+        },
+    )
 
 
 def update_rule_markdown(equation: str) -> str:

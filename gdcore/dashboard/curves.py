@@ -10,7 +10,7 @@ import pandas as pd
 
 from gdcore.dashboard.charts import COLORS, ChartSpec, template
 from gdcore.dashboard.experiment import Prepared
-from gdcore.features import polynomial_features
+from gdcore.features import condition_by_degree, polynomial_features
 from gdcore.trajectory import Trajectory
 
 CURVE_POINTS = 200  # grid points of each drawn curve
@@ -94,3 +94,9 @@ def _curve_template(degree: int, target: str) -> alt.TopLevelMixin:
         .add_params(alt.param(name="lo", value=0.0), alt.param(name="hi", value=1.0))
         .properties(title=f"The fitted polynomial of degree {degree}", height=340)
     )
+
+
+def condition_table(prepared: Prepared) -> pd.DataFrame:
+    """kappa of the (unpenalized) loss for each degree 1..prepared.degree, on the training rows' raw
+    powers of x and on the same powers standardized (`gdcore.features.condition_by_degree`)."""
+    return condition_by_degree(input_values(prepared), prepared.degree)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import open_tab
 from sklearn.linear_model import Ridge
 from streamlit.testing.v1 import AppTest
 
@@ -166,3 +167,20 @@ def test_the_page_draws_the_curve_for_a_degree_above_1_and_not_for_the_blogs_lin
     assert {"curve_points", "curves"} <= names
     blog = open_page({})
     assert not any("fitted polynomial" in c.proto.spec for c in blog.get("vega_lite_chart"))
+
+
+def test_the_math_tab_shows_kappa_per_degree_from_numpy_singular_values():
+    at = open_tab(open_page({"degree": "4", "standardize": "true"}), "math")
+    assert not at.exception
+    frames = [df.value for df in at.dataframe if "κ raw" in df.value.columns]
+    assert len(frames) == 1
+    table = frames[0]
+    assert list(table["degree"]) == [1, 2, 3, 4]
+    x = make_data().X[:, 0]
+    for degree, raw, standardized in table.itertuples(index=False):
+        p = powers(x, degree)
+        for value, columns in ((raw, p), (standardized, (p - p.mean(axis=0)) / p.std(axis=0))):
+            sigma = np.linalg.svd(np.column_stack([columns, np.ones(len(x))]), compute_uv=False)
+            assert value == pytest.approx((sigma[0] / sigma[-1]) ** 2, rel=1e-6)
+    blog = open_tab(open_page({}), "math")
+    assert not [df for df in blog.dataframe if "κ raw" in df.value.columns]
