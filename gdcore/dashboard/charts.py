@@ -216,8 +216,9 @@ def loss_chart(
         top = max(float(positive.max()) if len(positive) else floor, optimum_loss, floor)
         # Vega rounds a log axis out to powers of ten ("nice"): the ticks cover that whole range.
         params["loss_floor"] = floor
+        # Exponents clamped to float64's range: a diverging run can end near 1.8e308.
         params["loss_ticks"] = log_ticks(
-            10.0 ** math.floor(math.log10(floor)), 10.0 ** math.ceil(math.log10(top))
+            10.0 ** max(math.floor(math.log10(floor)), -307), 10.0 ** min(math.ceil(math.log10(top)), 308)
         )
     if log_epochs:
         params["epoch_ticks"] = epoch_ticks(int(table["epoch"].max()))
@@ -1045,7 +1046,7 @@ def log_ticks(low: float, high: float) -> list[float]:
     if not (math.isfinite(low) and math.isfinite(high)) or low <= 0 or high <= 0:
         return [1.0]
     low, high = min(low, high), max(low, high)
-    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    first, last = max(math.floor(math.log10(low)), -307), min(math.ceil(math.log10(high)), 308)
     if last - first <= 3:
         ticks = [m * 10.0**e for e in range(first, last + 1) for m in (1, 2, 5)]
         inside = [t for t in ticks if low * (1 - 1e-9) <= t <= high * (1 + 1e-9)]
