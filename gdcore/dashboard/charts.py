@@ -544,7 +544,8 @@ def fit_tables(x: np.ndarray, y: np.ndarray, run: Trajectory, fit: Fit):
 PLAY_TICK_MS = 100
 PLAY_SECONDS = (5, 10, 20, 40)  # the whole run, in seconds: the speeds offered
 PLAY_HOLD = 0.1  # of the run's length: how long the last epoch stays before starting again
-PLAYHEAD = "(clock_toggle ? min(clock_toggle.e, last_epoch) : epoch)"
+# The slider's value at once when it has just moved (the next tick takes it up), else the play head's.
+PLAYHEAD = "(clock_toggle && clock_toggle.s === epoch ? min(clock_toggle.e, last_epoch) : epoch)"
 
 
 def _play_params(start: int = 0) -> list[alt.Parameter]:
