@@ -11,18 +11,24 @@ from gdcore.dashboard import charts, curves, experiment
 from gdcore.dashboard.explain import describe_status
 from gdcore.dashboard.settings import ALPHA_CHOICES, Settings
 from ui import cache
+from ui.chart_memo import PAYLOADS, DrawnChart, drawn_chart
 
 AFTER_CHARTS = "after-charts"  # the anchor the skip link above the charts points to
 DRAWN_CHARTS = "drawn_charts"  # session key: the charts this run drew above the tabs (for the report)
 
 
-def show_chart(spec: charts.ChartSpec, **kwargs) -> None:
-    """The chart, named by its title for screen readers (the toolbar's buttons say "Show data: <title>")."""
+def show_chart(spec: charts.ChartSpec | DrawnChart, **kwargs) -> None:
+    """The chart, named by its title for screen readers (the toolbar's buttons say "Show data: <title>").
+    A `DrawnChart` (ui/chart_memo.py: kept per run) is shipped as it is, its tables already Arrow bytes."""
+    payload = spec.payload if isinstance(spec, DrawnChart) else None
+    spec = spec.spec if isinstance(spec, DrawnChart) else spec
     st.session_state.setdefault(DRAWN_CHARTS, []).append(spec)
     title = spec.template.spec.get("title", "")
     text = title.get("text", "") if isinstance(title, dict) else title
     alt = " ".join(text) if isinstance(text, list) else str(text)
-    st.vega_lite_chart(spec.vega_lite(), width="stretch", **({"alt": alt} if alt else {}), **kwargs)
+    st.vega_lite_chart(
+        payload or spec.vega_lite(), width="stretch", **({"alt": alt} if alt else {}), **kwargs
+    )
 
 
 def headline(runs, prepared, settings: Settings, prepared_key=None, csv_bytes=None) -> None:
@@ -182,19 +188,51 @@ def charts_section(prepared, runs, overlay=None) -> None:
             "**Log-scale epoch axis** to see the short ones."
         )
     test = experiment.test_losses(prepared, runs)
-    show_chart(charts.loss_chart(charts.loss_table(charted, test), fit.loss, log_scale, log_epochs))
+    # Each chart is kept per run and view (ui/chart_memo.py): drawing runs drawn before rebuilds nothing.
+    sources, shown = (prepared, *charted.values()), tuple(charted)
+    show_chart(
+        PAYLOADS.get(
+            "loss",
+            sources,
+            (shown, log_scale, log_epochs),
+            lambda: drawn_chart(
+                charts.loss_chart(charts.loss_table(charted, test), fit.loss, log_scale, log_epochs)
+            ),
+        )
+    )
     if test:
         st.caption("Solid: training loss (what GD minimises). Dashed: loss on the held-out test rows.")
     names = parameter_names(train)
     optimum = dict(zip(names, [*fit.weights.tolist(), fit.bias], strict=True))
-    show_chart(charts.parameter_chart(charts.parameter_table(charted, names), optimum, log_epochs))
+    show_chart(
+        PAYLOADS.get(
+            "parameters",
+            sources,
+            (shown, log_epochs),
+            lambda: drawn_chart(
+                charts.parameter_chart(charts.parameter_table(charted, names), optimum, log_epochs)
+            ),
+        )
+    )
     main_name, main_run = next(iter(runs.items()))
     target = train.target_name
     if train.n_features == 1:
         feature = train.feature_names[0] + (" (z-score)" if prepared.scaler is not None else "")
-        points, lines, best_line = charts.fit_tables(train.X[:, 0], train.y, main_run, fit)
-        show_chart(charts.fit_chart(points, lines, best_line, main_run.best_epoch, feature, target))
-        drawn = lines["epoch"].nunique()
+        fit_chart = PAYLOADS.get(
+            "fit",
+            (prepared, main_run),
+            (),
+            lambda: drawn_chart(
+                charts.fit_chart(
+                    *charts.fit_tables(train.X[:, 0], train.y, main_run, fit),
+                    main_run.best_epoch,
+                    feature,
+                    target,
+                )
+            ),
+        )
+        show_chart(fit_chart)
+        drawn = fit_chart.spec.datasets["lines"]["epoch"].nunique()
         if drawn == main_run.epochs_run + 1:
             st.caption(
                 "Tick **▶ Play** under the chart to watch the line move (the **Speed** sets how long the "
@@ -243,9 +281,18 @@ def landscape(prepared, runs, names) -> None:
             st.warning("Choose two different parameters for the landscape's axes.")
             return
     i, j = names.index(u_name), names.index(v_name)
-    view = experiment.landscape_view(prepared, runs, i, j)
-    contours, path_table, marks = charts.landscape_tables(view, 800)
-    show_chart(charts.landscape_chart(contours, path_table, marks, view.bounds, u_name, v_name))
+
+    def draw():
+        view = experiment.landscape_view(prepared, runs, i, j)
+        contours, path_table, marks = charts.landscape_tables(view, 800)
+        return view, drawn_chart(
+            charts.landscape_chart(contours, path_table, marks, view.bounds, u_name, v_name)
+        )
+
+    view, chart = PAYLOADS.get(
+        "landscape", (prepared, *runs.values()), (tuple(runs), i, j, u_name, v_name), draw
+    )
+    show_chart(chart)
     for name, off in view.off_chart.items():
         st.caption(experiment.off_chart_note(name, off, u_name, v_name))
     race = "every run's point moves at once, a race; " if len(runs) > 1 else ""
