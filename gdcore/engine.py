@@ -79,6 +79,15 @@ def descend(
     `shuffle_seed` and `**hyperparameters` choose another optimizer from `gdcore.OPTIMIZERS`.
     The keyword arguments are the fields of `gdcore.RunSpec`; `run(X, y, spec)` takes one whole.
 
+    Conventions (README, "Optimizer conventions"): momentum is v = beta v + g, theta -= alpha v (as
+    PyTorch's and optax's SGD; steady steps alpha / (1 - beta) g), Nesterov theta -= alpha (g + beta v);
+    AdaGrad starts its sum at 0 with eps = 1e-10 outside the root (as PyTorch; optax and Keras start at 0.1
+    with eps inside); RMSProp's rho = 0.99 is PyTorch's alpha, eps outside the root (optax and Keras: 0.9,
+    eps inside); Adam corrects both moments at every step, eps added to sqrt(v_hat) (as PyTorch and optax;
+    Keras adds it before the correction). Mini-batches reshuffle every epoch and keep a smaller last batch.
+    `loss[t]` is the full-data loss at the end of epoch t, not the mean of the epoch's batch losses that
+    PyTorch and Keras training loops usually log.
+
     `degree` d (1..12) fits a polynomial of one input x: X becomes [x, x^2, ..., x^d]
     (`gdcore.features.polynomial_features`) and the weights are the coefficients of those powers.
     `l2` = lambda >= 0 is the ridge penalty lambda ||w||^2 (the bias is not penalized): the optimum is the

@@ -324,6 +324,7 @@ class BatchStatistics:
         self.group_rows = rows
         self.gathered = np.empty((rows, p + 1))
         self.gathered[:, d] = 1.0
+        self.rows_of_X = np.empty((rows, d))  # a contiguous gather, then one copy: faster than a strided one
         self.transposed = np.empty((-(-rows // batch_size), p + 1, batch_size))
         self.products = np.empty((self.transposed.shape[0], p + 1, p + 1))
 
@@ -336,7 +337,7 @@ class BatchStatistics:
             rows = order[begin : begin + self.group_rows]
             m = rows.shape[0]
             gathered = self.gathered[:m]
-            np.take(self.X, rows, axis=0, out=gathered[:, :d])
+            gathered[:, :d] = np.take(self.X, rows, axis=0, out=self.rows_of_X[:m])
             np.take(self.residual, rows, out=gathered[:, p])
             np.negative(gathered[:, p], out=gathered[:, p])
             full = m // size
