@@ -15,7 +15,8 @@ Measured in one run, on this machine:
      Chromium (Playwright, Debian's /usr/bin/chromium), for the minimal script, `serve.py` (the deployed
      entry, which warms the page up as the server starts) and `streamlit_app.py` started directly,
      interleaved: serve.py <= 1.5x the minimal script; skipped without Chromium.
-`--only rerun big rows cold` runs some of these parts.
+  5. the run cost estimate of gdcore.dashboard.budget against measured runs of every path: within 3x.
+`--only rerun big rows cold budget` runs some of these parts.
 Each target prints PASS or FAIL; the script always exits 0 (timings are reported, never asserted).
 """
 
@@ -49,7 +50,7 @@ APP = REPO_ROOT / "streamlit_app.py"
 SERVE = REPO_ROOT / "serve.py"  # the deployed entry: the page, warmed up as the server starts
 CHROMIUM = "/usr/bin/chromium"
 TARGET_RERUN_S, TARGET_RATIO, TARGET_BIG_RERUN_S, TARGET_ROWS = 0.100, 3.0, 1.0, 5000
-SECTIONS = ("rerun", "big", "rows", "cold")
+SECTIONS = ("rerun", "big", "rows", "cold", "budget")
 TARGET_COLD_RATIO = 1.5  # first chart after `streamlit run serve.py` / the minimal app's
 TIMEOUT_S = 120
 COLD_TIMEOUT_S = 60
@@ -236,6 +237,60 @@ def bench_rows(big: AppTest | None) -> None:
     print(f"   max rows in one chart: {worst:,}, target <= {TARGET_ROWS:,}: {verdict(worst <= TARGET_ROWS)}")
 
 
+# ------------------------------------------------------------------------------------------ 5. budget
+BUDGET_CASES = [  # (rows, features, optimizer, batch size, epochs): each path, floats and arrays
+    (100, 1, "gd", None, 100_000),
+    (100, 1, "momentum", None, 100_000),
+    (1_000, 1, "adam", None, 100_000),
+    (1_000, 10, "rmsprop", None, 20_000),
+    (100_000, 1, "gd", 1, 3),
+    (100_000, 1, "adam", 32, 20),
+    (100_000, 10, "gd", 1, 1),
+    (100_000, 10, "adam", 256, 20),
+    (1_000_000, 1, "momentum", 1024, 5),
+    (1_000, 10, "nesterov", None, 100_000),
+    (1_000, 3, "adagrad", None, 50_000),
+    (20_000, 1, "adagrad", 8, 20),
+    (20_000, 1, "nesterov", 1, 5),
+    (20_000, 3, "momentum", 16, 10),
+]
+TARGET_ESTIMATE_FACTOR = 3.0  # measured / estimated within [1/3, 3]
+
+
+def bench_budget(repeats: int) -> None:
+    """gdcore.dashboard.budget's estimate against the measured time of the same run (best of `repeats`)."""
+    import numpy as np
+
+    import gdcore
+    from gdcore.dashboard.budget import run_cost
+    from gdcore.model import Quadratic
+    from gdcore.stepping import execute
+
+    print("\n5. Run cost estimate (gdcore.dashboard.budget) against the measured run, best of", repeats)
+    ratios = []
+    for rows, features, optimizer, batch, epochs in BUDGET_CASES:
+        data = gdcore.make_data(n_samples=rows, n_features=features, noise=20.0, seed=1)
+        quadratic = Quadratic.from_data(data.X, data.y)
+        spec = gdcore.RunSpec(optimizer=optimizer, alpha=1e-4, epochs=epochs, batch_size=batch)
+        measured = np.inf
+        for _ in range(repeats):
+            start = time.perf_counter()
+            execute(data.X, data.y, spec, quadratic)
+            measured = min(measured, time.perf_counter() - start)
+        cost = run_cost(spec, rows, features)
+        ratios.append(measured / cost.seconds)
+        print(
+            f"   {rows:>9,} x {features:<2} {optimizer:8s} batch {batch or 'full':>5} {epochs:>7,} epochs "
+            f"({cost.path}): estimate {cost.seconds:7.3f} s, measured {measured:7.3f} s, "
+            f"measured/estimate {ratios[-1]:.2f}"
+        )
+    worst = max(max(ratios), 1 / min(ratios))
+    print(
+        f"   measured/estimate from {min(ratios):.2f} to {max(ratios):.2f}, target within "
+        f"1/{TARGET_ESTIMATE_FACTOR:g}..{TARGET_ESTIMATE_FACTOR:g}: {verdict(worst <= TARGET_ESTIMATE_FACTOR)}"
+    )
+
+
 # ------------------------------------------------------------------------------------------ 4. cold start
 def stop(process: subprocess.Popen) -> None:
     """Stop the server this script started (its own process group), by its id."""
@@ -358,6 +413,8 @@ def main() -> int:
         bench_rows(big)
     if "cold" in args.only:
         bench_cold_start(cold_repeats)
+    if "budget" in args.only:
+        bench_budget(1 if args.quick else 3)
     return 0
 
 

@@ -31,24 +31,24 @@ from dataclasses import dataclass
 from gdcore.optimizers import OPTIMIZERS
 from gdcore.spec import RunSpec
 
-CLOSED_FORM_S = 1.0e-6  # seconds per epoch of a full-batch linear optimizer (closed form, any d)
-EPOCH_S = 1.5e-6  # per epoch of a stepped run: the epoch's loss, bookkeeping
-ROW_S, ROW_P2_S = 6.0e-8, 2.0e-9  # per row and epoch of a mini-batch run: shuffle, gather, statistics
-UPDATE_S = {  # one update on Python floats (d = 1): gdcore.kernels
-    "gd": 0.6e-6,
-    "momentum": 0.8e-6,
-    "nesterov": 0.9e-6,
-    "adagrad": 1.0e-6,
-    "rmsprop": 1.0e-6,
-    "adam": 1.5e-6,
+CLOSED_FORM_S = 0.3e-6  # seconds per epoch of a full-batch linear optimizer (closed form, any d)
+EPOCH_S = 0.3e-6  # per epoch of a stepped run: the epoch's loss, bookkeeping
+ROW_S, ROW_P2_S = 4.5e-8, 2.6e-10  # per row and epoch of a mini-batch run: shuffle, gather, statistics
+UPDATE_S = {  # one update on Python floats (d = 1): gdcore.kernels, with its batch's share of the loop
+    "gd": 0.45e-6,
+    "momentum": 0.5e-6,
+    "nesterov": 0.55e-6,
+    "adagrad": 0.6e-6,
+    "rmsprop": 0.6e-6,
+    "adam": 0.7e-6,
 }
 ARRAY_UPDATE_S = {  # one update on numpy arrays (d > 1)
-    "gd": 4.5e-6,
-    "momentum": 5.5e-6,
-    "nesterov": 6.5e-6,
-    "adagrad": 7.5e-6,
-    "rmsprop": 8.0e-6,
-    "adam": 14.0e-6,
+    "gd": 1.8e-6,
+    "momentum": 2.2e-6,
+    "nesterov": 2.5e-6,
+    "adagrad": 3.5e-6,
+    "rmsprop": 4.5e-6,
+    "adam": 5.0e-6,
 }
 SWEEP_POINTS = 60  # alphas in the dashboard's learning-rate sweep
 

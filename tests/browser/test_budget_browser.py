@@ -8,7 +8,7 @@ import os
 import time
 
 # 100,000 rows at batch size 1: an epoch is 100,000 updates (a tenth of a second or so), 300 epochs are
-# priced at about 20 s: above the default budget (5 s), below the limit (60 s).
+# priced at about 15 s: above the default budget (5 s), below the limit (60 s).
 LONG_RUN = {"samples": 100_000, "batch_size": 1, "epochs": 300, "alpha": 0.0001}
 TICKS = os.sysconf("SC_CLK_TCK")
 
