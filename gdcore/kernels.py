@@ -278,15 +278,16 @@ def adam_array(batches, carry, alpha, hyper, trace):
     schedule = _adam_schedule(count, alpha, beta1, beta2, hyper[2])
     for augmented, (step_size, floor) in zip(batches, schedule, strict=False):  # the schedule never ends
         now, g, g_squared, moments_after, v_after, step_after = views[current]
-        np.dot(augmented, extended, out=g)
-        np.multiply(g, g, out=g_squared)
+        # positional out= arguments: numpy parses them faster than keywords, and this loop is all calls
+        np.dot(augmented, extended, g)
+        np.multiply(g, g, g_squared)
         weights[2, 0] = step_size * beta1
         weights[2, 3] = step_size * (1.0 - beta1)
-        np.dot(weights, now, out=moments_after)
-        np.sqrt(v_after, out=root)
-        root += floor
-        np.divide(step_after, root, out=step)
-        theta -= step
+        np.dot(weights, now, moments_after)
+        np.sqrt(v_after, root)
+        np.add(root, floor, root)
+        np.divide(step_after, root, step)
+        np.subtract(theta, step, theta)
         current = 1 - current
         count += 1
         if trace is not None:
