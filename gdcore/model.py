@@ -25,18 +25,20 @@ from gdcore.validation import as_regression_arrays, check
 
 
 def mse(X, y, w, b) -> float:
-    """J(w, b) = (1/N) * sum_i (y_i - (x_i . w + b))^2."""
+    """J(w, b) = (1/N) * sum_i (y_i - (x_i . w + b))^2 (inf when it overflows)."""
     X, y = as_regression_arrays(X, y)
-    residual = y - (X @ np.broadcast_to(np.asarray(w, dtype=np.float64), X.shape[1:]) + b)
-    return float(residual @ residual / y.shape[0])
+    with np.errstate(over="ignore", invalid="ignore"):
+        residual = y - (X @ np.broadcast_to(np.asarray(w, dtype=np.float64), X.shape[1:]) + b)
+        return float(residual @ residual / y.shape[0])
 
 
 def gradient(X, y, w, b) -> tuple[np.ndarray, float]:
     """dJ/dw = -(2/N) * sum_i (y_i - y_hat_i) x_i  and  dJ/db = -(2/N) * sum_i (y_i - y_hat_i)."""
     X, y = as_regression_arrays(X, y)
     n = y.shape[0]
-    residual = y - (X @ np.broadcast_to(np.asarray(w, dtype=np.float64), X.shape[1:]) + b)
-    return (-2.0 / n) * (X.T @ residual), float((-2.0 / n) * residual.sum())
+    with np.errstate(over="ignore", invalid="ignore"):
+        residual = y - (X @ np.broadcast_to(np.asarray(w, dtype=np.float64), X.shape[1:]) + b)
+        return (-2.0 / n) * (X.T @ residual), float((-2.0 / n) * residual.sum())
 
 
 @dataclass(frozen=True)

@@ -73,16 +73,19 @@ class Theory:
         return float(self.eigenvalues[-1])
 
     def rate(self, alpha: float) -> float:
-        """max_i |1 - alpha lambda_i|: the per-epoch contraction of the parameter error (< 1 converges)."""
+        """max_i |1 - alpha lambda_i|: the per-epoch contraction of the parameter error (< 1 converges);
+        inf where alpha lambda overflows."""
         alpha = check("alpha", alpha)
-        return float(np.max(np.abs(1.0 - alpha * self.eigenvalues)))
+        with np.errstate(over="ignore"):
+            return float(np.max(np.abs(1.0 - alpha * self.eigenvalues)))
 
     def loss_rate(self, alpha: float) -> float:
         """Per-epoch factor of the loss gap J_t - J* in the slowest direction: max |1 - alpha lambda_i|^2
         over lambda_i > 0 (= rate(alpha)^2 without flat directions, which add nothing to the loss gap)."""
         alpha = check("alpha", alpha)
         moving = self.eigenvalues[self.eigenvalues > 0]
-        return float(np.max(np.abs(1.0 - alpha * moving))) ** 2
+        with np.errstate(over="ignore"):
+            return float(np.square(np.max(np.abs(1.0 - alpha * moving))))
 
     def epochs_to_shrink(self, alpha: float, factor: float) -> float:
         """Epochs t with rate^(2t) = factor: how long the loss gap takes to shrink by `factor` (< 1).

@@ -227,6 +227,17 @@ def test_absurd_steps_raise_no_runtime_warning(name, batch, epochs):
         gdcore.sweep(X, y, [1e-300, 1e-3, 1e308], optimizer=name, epochs=epochs, batch_size=batch, tol=1e-6)
 
 
+def test_theory_and_the_blog_formulas_raise_no_runtime_warning_at_absurd_values():
+    X, y = gdcore.make_data().X, gdcore.make_data().y
+    theory = gdcore.analyze(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert theory.rate(1e308) == theory.loss_rate(1e308) == np.inf
+        assert theory.epochs_to_shrink(1e308, 1e-3) == np.inf
+        assert gdcore.mse(X, y, 1e200, 0.0) == np.inf
+        gdcore.gradient(X, y, 1e308, 0.0)  # overflows to inf quietly
+
+
 @pytest.mark.parametrize("where", ["X", "y"])
 @pytest.mark.parametrize(
     "entry",
