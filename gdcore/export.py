@@ -63,7 +63,7 @@ def reproduce_code(data: SyntheticSpec, spec: RunSpec) -> str:
         "    import gdcore\n"
         "except ImportError:  # gdcore is this project's library: install it once\n"
         "    raise SystemExit(\n"
-        "        \"gdcore is not installed. In a clone of the Gradient Descent Lab repository: pip install .  \"\n"
+        '        "gdcore is not installed. In a clone of the Gradient Descent Lab repository: pip install .  "\n'
         "        \"(or pip install 'gdcore @ git+<the repository URL>'); see its README.\"\n"
         "    ) from None\n\n"
         f"data = gdcore.make_data({data_args})\n"

@@ -81,7 +81,7 @@ def runs_for(blog, alphas, epochs):
 
 def all_specs(blog, runs, log_scale=True) -> dict[str, charts.ChartSpec]:
     """The four dashboard charts (plus the prediction chart) as the app builds them."""
-    data, quadratic, fit, prepared = blog
+    data, _quadratic, fit, prepared = blog
     first = next(iter(runs.values()))
     specs = {
         "loss": charts.loss_chart(charts.loss_table(runs), fit.loss, log_scale),
