@@ -108,9 +108,9 @@ class StepLimits:
         if self.alpha_max is None:
             return None
         beta = dict(self.hyper).get("beta", 0.0)
-        return float(
-            np.max(_spectral_radius(_characteristic(self.optimizer, self.moving_eigenvalues, alpha, beta)))
-        )
+        with np.errstate(**QUIET):  # an absurd alpha (1e308) gives an infinite rate, not a warning
+            radius = _spectral_radius(_characteristic(self.optimizer, self.moving_eigenvalues, alpha, beta))
+        return float(np.max(radius))
 
     def loss_rate(self, alpha: float) -> float | None:
         """rate(alpha)^2: the per-epoch factor of the loss gap J_t - J* in the long run."""
@@ -210,9 +210,10 @@ def forecast_epoch(
     if start_gap <= 0:
         return 0
     target = (1.0 - fraction) * start_gap
-    if entry.name == "gd":
-        return _first_epoch_gd(alpha * lam, weights, target, max_epochs)
-    return _first_epoch_momentum(entry.name, lam, error0, alpha, values["beta"], target, max_epochs)
+    with np.errstate(**QUIET):  # an absurd alpha (1e308) diverges: None, not a warning
+        if entry.name == "gd":
+            return _first_epoch_gd(alpha * lam, weights, target, max_epochs)
+        return _first_epoch_momentum(entry.name, lam, error0, alpha, values["beta"], target, max_epochs)
 
 
 # --- the iteration matrices --------------------------------------------------------------------------
@@ -324,7 +325,8 @@ def _first_epoch_gd(step: np.ndarray, weights: np.ndarray, target: float, max_ep
         log_factor = np.where(
             step <= 1.0, np.log1p(-np.minimum(step, 1.0)), np.log1p(np.maximum(step, 1.0) - 2.0)
         )
-    exponents = np.maximum(2.0 * log_factor, LOG_VANISHED)
+    # Finite at both ends: an infinite exponent would make gap(0) = inf * 0 = NaN (alpha = 1e308).
+    exponents = np.clip(2.0 * log_factor, LOG_VANISHED, 1e300)
 
     def gap(t: float) -> float:
         with np.errstate(**QUIET):
