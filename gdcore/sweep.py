@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from gdcore.closed_form import GDFamily
+from gdcore.limits import forecast_epoch
 from gdcore.model import Quadratic, StartPoint
 from gdcore.spec import RunSpec
 from gdcore.stepping import exact_divergence_rule, execute, measure_start
@@ -40,7 +41,11 @@ class SweepResult:
     * `diverged[i]`: as that run's `diverged` (the rules of `gdcore.Trajectory`: for plain full-batch GD,
       alpha above 2 / lambda_i along a direction i the run has error in, or an overflow);
     * `epochs_to_tol[i]`: the epoch at which the run with `spec.tol` stops with "converged", NaN if it
-      never does within the epochs (or the spec has no tol, or that run is diverged).
+      never does within the epochs (or the spec has no tol, or that run is diverged);
+    * `epochs_to_optimum[i]`: the epoch at which the run reached the optimum by the one shared
+      definition (`Trajectory.epoch_reaching`: 99.9% of the starting gap to J* closed), NaN if it never
+      does within the epochs. For plain full-batch GD it is `gdcore.forecast_epoch`, exact from the
+      eigen-decomposition (equal to the run's own epoch within one, tested).
     """
 
     alphas: np.ndarray
@@ -48,6 +53,7 @@ class SweepResult:
     diverged: np.ndarray
     epochs_run: np.ndarray
     epochs_to_tol: np.ndarray
+    epochs_to_optimum: np.ndarray
     spec: RunSpec  # what was swept (its alpha is the first of `alphas`)
 
     @property
@@ -131,7 +137,7 @@ def _check_alphas(alphas) -> np.ndarray:
 
 def _looped_sweep(X, y, quadratic: Quadratic, start: StartPoint, alphas: np.ndarray, spec: RunSpec):
     """One run per alpha without tol; the epoch tol would stop at comes from the same run."""
-    final, diverged, run, to_tol = [], [], [], []
+    final, diverged, run, to_tol, to_optimum = [], [], [], [], []
     for alpha in alphas:
         alpha_spec = replace(spec, alpha=float(alpha), tol=None)
         trajectory = execute(X, y, alpha_spec, quadratic, start=start)
@@ -140,7 +146,15 @@ def _looped_sweep(X, y, quadratic: Quadratic, start: StartPoint, alphas: np.ndar
         run.append(trajectory.epochs_run)
         rule = exact_divergence_rule(quadratic, start, alpha_spec, X.shape[0])
         to_tol.append(_epochs_to_tol(trajectory, spec.tol, rule))
-    return np.array(final), np.array(diverged), np.array(run), np.array(to_tol, dtype=np.float64)
+        reached = trajectory.epoch_reaching(quadratic.loss_star)
+        to_optimum.append(np.nan if reached is None else float(reached))
+    return (
+        np.array(final),
+        np.array(diverged),
+        np.array(run),
+        np.array(to_tol, dtype=np.float64),
+        np.array(to_optimum, dtype=np.float64),
+    )
 
 
 def _epochs_to_tol(trajectory: Trajectory, tol: float | None, rule) -> float:
@@ -176,7 +190,17 @@ def _gd_sweep(quadratic: Quadratic, start: StartPoint, alphas: np.ndarray, epoch
         final_loss[bad] = family.at(bad, final_t[bad])[0]
     diverged = (final_t < epochs) | family.diverges(everyone, final_t)
     to_tol = _gd_epochs_to_tol(family, final_t, epochs, tol)
-    return final_loss, diverged, final_t, to_tol
+    to_optimum = np.array(
+        [
+            _nan_if_none(forecast_epoch(quadratic, start.theta, float(a), max_epochs=int(t)))
+            for a, t in zip(alphas, final_t, strict=True)
+        ]
+    )
+    return final_loss, diverged, final_t, to_tol, to_optimum
+
+
+def _nan_if_none(epoch: int | None) -> float:
+    return np.nan if epoch is None else float(epoch)
 
 
 def _last_finite_epoch(family: GDFamily, runs: np.ndarray, epochs: int) -> np.ndarray:

@@ -41,7 +41,7 @@ def sweep_section(prepared_key, settings: Settings, prepared, start_loss: float,
     full_batch = plan.first.is_full_batch(prepared.train.n_samples)
     st.caption(
         "Diverged runs are drawn as crosses at 10× the starting loss (their true last loss is in the "
-        "tooltip). Each optimizer's own step limit α_max (dashed) and fastest step α_opt (dotted) are "
+        "tooltip, with the epoch each α reached the optimum by the status line's definition). Each optimizer's own step limit α_max (dashed) and fastest step α_opt (dotted) are "
         "drawn in its colour"
         + (
             f"; {', '.join(adaptive)} "

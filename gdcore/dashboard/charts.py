@@ -1003,7 +1003,8 @@ def _landscape_template(runs: tuple[str, ...], u_title: str, v_title: str) -> al
 
 
 def sweep_table(results: Mapping[str, object], start_loss: float) -> pd.DataFrame:
-    """Rows (run, alpha, final_loss, shown_loss, diverged, epochs_to_tol) from `gdcore.sweep` results.
+    """Rows (run, alpha, final_loss, shown_loss, diverged, epochs_to_tol, epochs_to_optimum) from
+    `gdcore.sweep` results.
 
     `shown_loss` caps the loss at 10x the starting loss, so one diverged run (its last finite loss can be
     1e300) does not flatten the whole chart; the tooltip keeps the true value.
@@ -1018,6 +1019,7 @@ def sweep_table(results: Mapping[str, object], start_loss: float) -> pd.DataFram
                 "shown_loss": np.minimum(r.final_loss, cap),
                 "diverged": r.diverged,
                 "epochs_to_tol": r.epochs_to_tol,
+                "epochs_to_optimum": r.epochs_to_optimum,
             }
         )
         for name, r in results.items()
@@ -1026,6 +1028,7 @@ def sweep_table(results: Mapping[str, object], start_loss: float) -> pd.DataFram
 
 
 STEP_MARK_KINDS = ("α_max: diverges above", "α_opt: fastest")
+SWEEP_MEASURES = ("final_loss", "epochs_to_optimum", "epochs_to_tol")
 
 
 def step_marks_table(limits: Mapping[str, StepLimits]) -> pd.DataFrame:
@@ -1112,12 +1115,13 @@ def _alpha_params() -> list[alt.Parameter]:
 def sweep_chart(
     table: pd.DataFrame, marks: pd.DataFrame, epochs: int, measure: str = "final_loss"
 ) -> ChartSpec:
-    """`measure` ("final_loss", or "epochs_to_tol": epochs needed to reach the tolerance) against alpha,
+    """`measure` ("final_loss"; "epochs_to_optimum": the epoch each run reached the optimum, the page's one
+    definition; or "epochs_to_tol": epochs needed to reach the tolerance) against alpha,
     log-log, one line per run; diverged runs drawn as crosses; each run's own alpha_max and alpha_opt
     (`step_marks_table`) as rules in its colour, so every optimizer's cliff shows where it is. The alpha
     axis runs exactly over the swept alphas; the y axis has 1-2-5 (or power-of-ten) ticks."""
-    if measure not in ("final_loss", "epochs_to_tol"):
-        raise ValueError(f"measure must be 'final_loss' or 'epochs_to_tol'; got {measure!r}")
+    if measure not in SWEEP_MEASURES:
+        raise ValueError(f"measure must be one of {', '.join(SWEEP_MEASURES)}; got {measure!r}")
     column = "shown_loss" if measure == "final_loss" else measure
     values = table[column][np.isfinite(table[column]) & (table[column] > 0)]
     ticks = log_ticks(float(values.min()), float(values.max())) if len(values) else [1.0]
@@ -1139,11 +1143,17 @@ def _sweep_template(runs: tuple[str, ...], epochs: int, measure: str) -> alt.Top
         alt.Tooltip("alpha:Q", title="α", format=".4g"),
         alt.Tooltip("final_loss:Q", title="Final MSE", format=",.4g"),
         alt.Tooltip("diverged:N", title="Diverged"),
+        alt.Tooltip("epochs_to_optimum:Q", title="Epoch it reached the optimum", format=",.0f"),
         alt.Tooltip("epochs_to_tol:Q", title="Epochs to tol", format=",.0f"),
     ]
     if measure == "final_loss":
         y_title = f"MSE after {epochs:,} epochs (log)"
         title = "Learning-rate sweep: final loss"
+    elif measure == "epochs_to_optimum":
+        y_title, title = (
+            "Epoch it reached the optimum: 99.9% of the gap closed (log)",
+            "Learning-rate sweep: epochs to the optimum",
+        )
     else:
         y_title, title = (
             "Epochs to reach the tolerance (log scale)",
