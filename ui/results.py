@@ -8,7 +8,7 @@ import streamlit as st
 
 import gdcore
 from gdcore.dashboard import charts, curves, experiment
-from gdcore.dashboard.explain import describe_status
+from gdcore.dashboard.explain import describe_status, literal_markdown
 from gdcore.dashboard.settings import ALPHA_CHOICES, Settings
 from ui import cache
 from ui.chart_memo import PAYLOADS, DrawnChart, drawn_chart
@@ -262,7 +262,7 @@ def charts_section(prepared, runs, overlay=None) -> None:
         if prepared.scaler is not None:
             st.caption("The weights multiply the features' z-scores; the target keeps its units.")
     landscape(prepared, runs, names)
-    st.markdown(f'<div id="{AFTER_CHARTS}"></div>', unsafe_allow_html=True)
+    st.html('<div id="after-charts"></div>')  # AFTER_CHARTS: the skip link's target (literal HTML only)
 
 
 def landscape(prepared, runs, names) -> None:
@@ -294,7 +294,7 @@ def landscape(prepared, runs, names) -> None:
     )
     show_chart(chart)
     for name, off in view.off_chart.items():
-        st.caption(experiment.off_chart_note(name, off, u_name, v_name))
+        st.caption(literal_markdown(experiment.off_chart_note(name, off, u_name, v_name)))
     race = "every run's point moves at once, a race; " if len(runs) > 1 else ""
     st.caption(
         f"Tick **▶ Play** under the landscape to watch the descent: {race}the big dot is the latest drawn "
@@ -302,6 +302,7 @@ def landscape(prepared, runs, names) -> None:
     )
     held = " The other parameters are held at their least-squares values." if len(names) > 2 else ""
     st.caption(
-        f"{u_name} and {v_name} are drawn at the same scale, so the bowl's true shape shows: round contours "
+        f"{literal_markdown(u_name)} and {literal_markdown(v_name)} are drawn at the same scale, so the bowl's "
+        "true shape shows: round contours "
         "mean every direction descends alike, long thin ellipses a narrow valley." + held
     )
