@@ -15,8 +15,11 @@ Measured in one run, on this machine:
      Chromium (Playwright, Debian's /usr/bin/chromium), for the minimal script, `serve.py` (the deployed
      entry, which warms the page up as the server starts) and `streamlit_app.py` started directly,
      interleaved: serve.py <= 1.5x the minimal script; skipped without Chromium.
-  5. the run cost estimate of gdcore.dashboard.budget against measured runs of every path: within 3x.
-`--only rerun big rows cold budget` runs some of these parts.
+  5. the run cost estimate of gdcore.dashboard.budget against measured runs of every path: within 3x;
+  6. the server's CPU per rerun (read from /proc) while one headless Chromium page moves the alpha
+     slider, the dashboard against the minimal script, each in its own `streamlit run`: <= 1.3x; and
+     the same with Streamlit's post-run garbage collection off for both (their own work only).
+`--only rerun big rows cold budget server` runs some of these parts.
 Each target prints PASS or FAIL; the script always exits 0 (timings are reported, never asserted).
 """
 
@@ -50,7 +53,7 @@ APP = REPO_ROOT / "streamlit_app.py"
 SERVE = REPO_ROOT / "serve.py"  # the deployed entry: the page, warmed up as the server starts
 CHROMIUM = "/usr/bin/chromium"
 TARGET_RERUN_S, TARGET_RATIO, TARGET_BIG_RERUN_S, TARGET_ROWS = 0.100, 3.0, 1.0, 5000
-SECTIONS = ("rerun", "big", "rows", "cold", "budget")
+SECTIONS = ("rerun", "big", "rows", "cold", "budget", "server")
 TARGET_COLD_RATIO = 1.5  # first chart after `streamlit run serve.py` / the minimal app's
 TIMEOUT_S = 120
 COLD_TIMEOUT_S = 60
@@ -394,6 +397,131 @@ def bench_cold_start(repeats: int) -> None:
     print(f"   ({repeats} cold start(s) of each, each a new process)")
 
 
+# ------------------------------------------------------------------------------------------ 6. server CPU
+TARGET_SERVER_RATIO = 1.3  # server CPU per rerun, the dashboard / the minimal script (issue 10)
+NO_POST_RUN_GC = {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "false"}
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (all its threads), from /proc/<pid>/stat."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_per_rerun(browser, script: Path, changes: int, env: dict[str, str]) -> tuple[float, float]:
+    """Seconds of the server's CPU per rerun, measured from /proc while one Chromium page moves the alpha
+    slider `changes` steps down (new runs) and then back up (runs drawn before)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    port = free_loopback_port()
+    process = subprocess.Popen(
+        streamlit_command(port, str(script)),
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        env={**os.environ, **env},
+    )
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    finished = [0]
+
+    def on_frame(payload) -> None:
+        if isinstance(payload, bytes | bytearray):
+            message = ForwardMsg()
+            with contextlib.suppress(Exception):
+                message.ParseFromString(bytes(payload))
+                if message.WhichOneof("type") == "script_finished":
+                    finished[0] += message.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
+
+    page.on("websocket", lambda socket: socket.on("framereceived", on_frame))
+    idle = "[data-testid='stApp'][data-test-script-state='notRunning']"
+    try:
+        deadline = time.perf_counter() + TIMEOUT_S
+        while True:
+            with (
+                contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError),
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response,
+            ):
+                if response.status == 200:
+                    break
+            if time.perf_counter() > deadline:
+                raise RuntimeError("streamlit did not answer its health check")
+            time.sleep(0.05)
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=TIMEOUT_S * 1000)
+        page.wait_for_selector(idle, state="attached", timeout=TIMEOUT_S * 1000)
+        thumb = page.locator(".st-key-alpha").locator("input[type='range'], [role='slider']").first
+        thumb.focus()
+
+        def rerun(key: str) -> None:
+            before, deadline = finished[0], time.perf_counter() + TIMEOUT_S
+            page.keyboard.press(key)
+            while finished[0] <= before:
+                if time.perf_counter() > deadline:
+                    raise RuntimeError(f"no rerun finished within {TIMEOUT_S} s after {key}")
+                page.wait_for_timeout(5)
+            page.wait_for_selector(idle, state="attached", timeout=TIMEOUT_S * 1000)
+
+        for key in ("ArrowLeft", "ArrowRight"):  # first reruns pay one-time work
+            rerun(key)
+        time.sleep(0.5)
+        start = process_cpu_seconds(process.pid)
+        for _ in range(changes):
+            rerun("ArrowLeft")
+        middle = process_cpu_seconds(process.pid)
+        for _ in range(changes):
+            rerun("ArrowRight")
+        end = process_cpu_seconds(process.pid)
+    finally:
+        page.close()
+        stop(process)
+    return (middle - start) / changes, (end - middle) / changes
+
+
+def bench_server_cpu(changes: int) -> None:
+    print("\n6. Server CPU per rerun (/proc) while one headless Chromium page changes alpha")
+    if not os.path.exists(CHROMIUM):
+        print(f"   skipped: {CHROMIUM} is missing (apt-get install chromium)")
+        return
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
+        minimal = Path(tmp) / "minimal_app.py"  # its slider steps through alphas in order, as the page's
+        minimal.write_text(MINIMAL_SCRIPT.format(alphas=sorted({0.01, *RERUN_ALPHAS})))
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        cases = {
+            "minimal script": (minimal, {}),
+            "dashboard": (APP, {}),
+            "minimal, no post-run GC": (minimal, NO_POST_RUN_GC),
+            "dashboard, no post-run GC": (APP, NO_POST_RUN_GC),
+        }
+        try:
+            cpu = {
+                name: server_cpu_per_rerun(browser, script, changes, env)
+                for name, (script, env) in cases.items()
+            }
+        except RuntimeError as exc:
+            print(f"   FAIL: {exc}")
+            return
+        finally:
+            browser.close()
+    for name, (new, seen) in cpu.items():
+        print(f"   {name:26s} a new alpha {ms(new)}, an alpha drawn before {ms(seen)}")
+    ratio = cpu["dashboard"][0] / cpu["minimal script"][0]
+    own = cpu["dashboard, no post-run GC"][0] / cpu["minimal, no post-run GC"][0]
+    print(
+        f"   ratio dashboard / minimal, a new alpha = {ratio:.2f}x, target <= {TARGET_SERVER_RATIO:g}x: "
+        f"{verdict(ratio <= TARGET_SERVER_RATIO)}"
+    )
+    print(
+        f"   without Streamlit's post-run garbage collection for either (runner.postScriptGC, which the "
+        f"dashboard makes cheap by freezing its start-up objects): {own:.2f}x a new alpha, "
+        f"{cpu['dashboard, no post-run GC'][1] / cpu['minimal, no post-run GC'][1]:.2f}x one drawn before"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few repeats (CI)")
@@ -415,6 +543,8 @@ def main() -> int:
         bench_cold_start(cold_repeats)
     if "budget" in args.only:
         bench_budget(1 if args.quick else 3)
+    if "server" in args.only:
+        bench_server_cpu(5 if args.quick else 15)
     return 0
 
 
