@@ -1,8 +1,9 @@
 """The server entry for a hosted demo: `streamlit run serve.py` serves the page (streamlit_app.py) and, as
-the server starts, runs it once in the background (ui.startup.warm_up), so the imports of scikit-learn,
-scipy, pandas and Altair and the blog's default experiment are ready by the time the first visitor's
-browser has loaded the page. `st.App(..., lifespan=...)` is Streamlit's supported start-up hook; the page
-itself is unchanged, and `streamlit run streamlit_app.py` still works (it just starts cold).
+the server starts, warms it up in the background (ui.startup.warm_up: the page's imports of scikit-learn,
+scipy, pandas and Altair, then one run of the blog's default experiment), so that a visitor who comes
+after the first few seconds gets the first page about as fast as a rerun. `st.App(..., lifespan=...)` is
+Streamlit's supported start-up hook; the page itself is unchanged, and `streamlit run streamlit_app.py`
+still works (every first visit after a start then waits for those imports).
 """
 
 from pathlib import Path

@@ -19,7 +19,7 @@ from ui.guided import experiment_panel, learning_controls, open_linked_experimen
 from ui.math_tab import math_section
 from ui.results import charts_section, headline, parameter_names
 from ui.sidebar import data_controls, descent_controls
-from ui.startup import freeze_imports, wait_for_warm_up
+from ui.startup import freeze_imports
 from ui.state import current_settings, initialise_state
 from ui.sweep_tab import sweep_section
 from ui.tabs import open_tab
@@ -28,7 +28,6 @@ st.set_page_config(page_title="Gradient Descent Lab", page_icon="📉", layout="
 
 
 def main() -> None:
-    wait_for_warm_up()  # serve.py runs the page once as the server starts: wait for it, do not redo it
     initialise_state()
     open_linked_experiment()
     st.title("📉 Gradient Descent Lab")

@@ -9,20 +9,22 @@ the permanent generation that `gc.freeze` sets aside, so each later collection w
 since. Reference counting still frees frozen objects; only a reference cycle among them is never
 collected, which for objects made at start-up costs nothing.
 
-`warm_up` is the start-up hook `serve.py` gives `st.App`: the page runs once in the background as the
-server starts, so a cold start no longer waits for the imports after the first browser connects.
+`warm_up` is the start-up hook `serve.py` gives `st.App`: as the server starts, a background thread
+imports the page's modules and runs the page once (`warm_page`), so the first visitor does not wait
+for the imports of scikit-learn/scipy, pandas and Altair, nor for the first charts' templates.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import gc
+import importlib
 import logging
 import runpy
 import threading
 from pathlib import Path
 
-WARM_UP_THREAD = "gdlab-warm-up"
 _lock = threading.Lock()
 _done: list[bool] = []  # [True] once this process has frozen its start-up objects
 
@@ -39,35 +41,18 @@ def freeze_imports() -> bool:
         return True
 
 
-_warming = threading.Event()  # set while the page runs in the warm-up thread
-_warm = threading.Event()  # set when that run has finished
-
-
-def wait_for_warm_up(timeout_s: float = 60.0) -> None:
-    """Called first thing by the page: while the warm-up run is still going, a session waits for it
-    rather than doing the same work beside it (two threads sharing one core would both be slower).
-    Returns at once without a warm-up, after it, or in the warm-up thread itself."""
-    if _warming.is_set() and not _warm.is_set() and threading.current_thread().name != WARM_UP_THREAD:
-        _warm.wait(timeout_s)
-
-
-def run_page_once(page: Path) -> None:
-    """Run the page script once, in Streamlit's bare mode (no session: its elements go nowhere), so that
-    everything its first real run needs is ready: the imports (scikit-learn and scipy, pandas, Altair:
-    most of a cold start), the blog's default experiment in the shared caches, the charts' templates.
-    Then freeze what that made (see `freeze_imports`)."""
-    quiet = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
-    bare_mode_warning = BareModeFilter()
-    quiet.addFilter(bare_mode_warning)
-    _warming.set()
-    try:
-        runpy.run_path(str(page), run_name="__main__")
-    except Exception:  # the page is run for its side effects; a real session will show any error
-        logging.getLogger(__name__).exception("warming up %s failed", page)
-    finally:
-        quiet.removeFilter(bare_mode_warning)
-        freeze_imports()
-        _warm.set()
+def import_page_modules(page: Path) -> None:
+    """Import every module the page script imports (read from its import statements): scikit-learn and
+    scipy, pandas, Altair and the page's own sections, most of the time of a first run."""
+    tree = ast.parse(page.read_text(encoding="utf-8"))
+    names = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+    names += [
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level
+    ]
+    for name in dict.fromkeys(names):
+        importlib.import_module(name)
 
 
 class BareModeFilter(logging.Filter):
@@ -77,13 +62,31 @@ class BareModeFilter(logging.Filter):
         return "missing ScriptRunContext" not in record.getMessage()
 
 
+def warm_page(page: Path) -> None:
+    """Import the page's modules, then run the page once in Streamlit's bare mode (no session: its
+    elements go nowhere), which puts the blog's default experiment in the shared caches and builds the
+    charts' templates; a first real run then costs about what a rerun does. A session that arrives
+    meanwhile waits only for a module being imported (Python's import lock) and otherwise runs beside
+    it."""
+    quiet = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    bare_mode_warning = BareModeFilter()
+    try:
+        import_page_modules(page)
+        quiet.addFilter(bare_mode_warning)
+        runpy.run_path(str(page), run_name="__main__")
+    except Exception:  # only a warm-up: a real session shows whatever is wrong
+        logging.getLogger(__name__).exception("warming up %s failed", page)
+    finally:
+        quiet.removeFilter(bare_mode_warning)
+
+
 def warm_up(page: Path):
-    """An `st.App` lifespan that runs the page once in a background thread as the server starts: the
-    server answers at once, and the first visitor's browser loads the page while the imports happen."""
+    """An `st.App` lifespan that warms the page up (`warm_page`) in a background thread as the server
+    starts: the server answers at once."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        threading.Thread(target=run_page_once, args=(page,), name=WARM_UP_THREAD, daemon=True).start()
+        threading.Thread(target=warm_page, args=(page,), name="gdlab-warm-up", daemon=True).start()
         yield
 
     return lifespan
