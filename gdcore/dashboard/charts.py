@@ -548,7 +548,7 @@ PLAY_HOLD = 0.1  # of the run's length: how long the last epoch stays before sta
 PLAYHEAD = "(clock_toggle && clock_toggle.s === epoch ? min(clock_toggle.e, last_epoch) : epoch)"
 
 
-def _play_params(start: int = 0) -> list[alt.Parameter]:
+def play_params(start: int = 0) -> list[alt.Parameter]:
     """The controls under a chart: Play (a checkbox), the speed, and the epoch slider (its end set per
     run through ChartSpec.bindings); `last_epoch` is the run's last epoch."""
     return [
@@ -567,7 +567,7 @@ def _play_params(start: int = 0) -> list[alt.Parameter]:
     ]
 
 
-def _play_clock() -> alt.Parameter:
+def play_clock() -> alt.Parameter:
     """The play head (see above): attach it to one layer of the chart."""
     advance = f"clock_toggle.e + last_epoch * {PLAY_TICK_MS} / (1000 * seconds)"
     state = (
@@ -641,7 +641,7 @@ def _fit_template(x_title: str = "x", y_title: str = "y") -> alt.TopLevelMixin:
     )
     fitted = (
         current.mark_line(color=COLORS["loss"], strokeWidth=3, clip=True)
-        .add_params(_play_clock())
+        .add_params(play_clock())
         .encode(
             x="x:Q",
             y=alt.Y("y:Q", scale=y_scale),
@@ -664,7 +664,7 @@ def _fit_template(x_title: str = "x", y_title: str = "y") -> alt.TopLevelMixin:
     )
     return (
         alt.layer(dots, best_line, fitted, label)
-        .add_params(*_play_params(), _value("y_lo"), _value("y_hi", 1.0))
+        .add_params(*play_params(), _value("y_lo"), _value("y_hi", 1.0))
         .properties(
             title=_title("Data and fitted line", "blue: the epoch shown, red: least squares"),
             height=340,
@@ -903,7 +903,7 @@ def _landscape_template(runs: tuple[str, ...], u_title: str, v_title: str) -> al
             align="left", baseline="top", dx=6, dy=6, fontSize=13, fontWeight="bold", color=COLORS["start"]
         )
         .encode(x=alt.value(0), y=alt.value(0), text="text:N")
-        .add_params(_play_clock())
+        .add_params(play_clock())
     )
     # Where a step goes from inside the picture to outside: the point where it crosses the edge (the
     # first edge met, Liang-Barsky), pulled 12 px back inside; the arrow points along the step.
@@ -991,7 +991,7 @@ def _landscape_template(runs: tuple[str, ...], u_title: str, v_title: str) -> al
         alt.layer(levels, trail, dots, arrows, *labels, points, *names, now_dots, now_label)
         .resolve_scale(color="independent")
         .add_params(*(_value(name) for name in ("cu", "cv")), _value("hu", 1.0), _value("hv", 1.0))
-        .add_params(*_play_params())
+        .add_params(*play_params())
         .add_params(*scale_params)
         .properties(
             title=_title(
