@@ -207,19 +207,7 @@ def adagrad_array(batches, carry, alpha, hyper, trace):
     r"""G_{t+1} = G_t + g_t^2,  \theta_{t+1} = \theta_t - \alpha g_t / (\sqrt{G_{t+1}} + \epsilon)."""
     (eps,) = hyper
     theta, state = carry
-    (extended, theta), total = _augmented(theta), np.array(state.sum_of_squares, dtype=np.float64)
-    step, root = np.empty_like(theta), np.empty_like(theta)
-    for augmented in batches:
-        g = augmented.dot(extended)
-        np.multiply(g, g, out=step)
-        total += step
-        np.sqrt(total, out=root)
-        root += eps
-        np.multiply(g, alpha, out=step)
-        step /= root
-        theta -= step
-        if trace is not None:
-            trace.append(theta.copy())
+    theta, total = _root_scaled(batches, theta, state.sum_of_squares, None, alpha, eps, trace)
     return theta, AdaGradState(total)
 
 
@@ -228,23 +216,36 @@ def rmsprop_array(batches, carry, alpha, hyper, trace):
     \theta_{t+1} = \theta_t - \alpha g_t / (\sqrt{s_{t+1}} + \epsilon)."""
     rho, eps = hyper
     theta, state = carry
-    (extended, theta), mean_square = _augmented(theta), np.array(state.mean_square, dtype=np.float64)
-    step, root = np.empty_like(theta), np.empty_like(theta)
-    keep = 1.0 - rho
+    theta, mean_square = _root_scaled(batches, theta, state.mean_square, rho, alpha, eps, trace)
+    return theta, RMSPropState(mean_square)
+
+
+def _root_scaled(batches, theta, accumulator, rho, alpha, eps, trace):
+    r"""AdaGrad's and RMSProp's shared loop: s_{t+1} = s_t + g_t^2 (rho None) or
+    \rho s_t + (1 - \rho) g_t^2, then \theta_{t+1} = \theta_t - \alpha g_t / (\sqrt{s_{t+1}} + \epsilon).
+    Returns (theta, s), new arrays."""
+    extended, theta = _augmented(theta)
+    accumulator = np.array(accumulator, dtype=np.float64)
+    g, step, root = np.empty_like(theta), np.empty_like(theta), np.empty_like(theta)
+    # numpy's ufuncs and array methods called bound and with positional out=, the floor a 0-d array: each
+    # parses its arguments faster so (a Python float operand costs a scalar conversion per call)
+    floor, keep = np.array(eps, dtype=np.float64), 1.0 - rho if rho is not None else None
+    multiply, add, sqrt, divide, subtract = np.multiply, np.add, np.sqrt, np.divide, np.subtract
     for augmented in batches:
-        g = augmented.dot(extended)
-        np.multiply(g, g, out=step)
-        step *= keep
-        mean_square *= rho
-        mean_square += step
-        np.sqrt(mean_square, out=root)
-        root += eps
-        np.multiply(g, alpha, out=step)
-        step /= root
-        theta -= step
+        augmented.dot(extended, g)
+        multiply(g, g, step)
+        if keep is not None:
+            multiply(step, keep, step)
+            multiply(accumulator, rho, accumulator)
+        add(accumulator, step, accumulator)
+        sqrt(accumulator, root)
+        add(root, floor, root)
+        multiply(g, alpha, step)
+        divide(step, root, step)
+        subtract(theta, step, theta)
         if trace is not None:
             trace.append(theta.copy())
-    return theta, RMSPropState(mean_square)
+    return theta, accumulator
 
 
 def adam_array(batches, carry, alpha, hyper, trace):
@@ -267,7 +268,7 @@ def adam_array(batches, carry, alpha, hyper, trace):
     weights = np.zeros((3, 5))
     weights[0, 0], weights[0, 3] = beta1, 1.0 - beta1
     weights[1, 1], weights[1, 4] = beta2, 1.0 - beta2
-    root, step = np.empty(p), np.empty(p)
+    root, step, floor = np.empty(p), np.empty(p), np.zeros(())
     # the rows each step uses, as views made once: (whole, g, g^2) of this step's stack and
     # (m v alpha_t-m, v, alpha_t m) of the next one's, for both ways round
     views = [
@@ -276,18 +277,22 @@ def adam_array(batches, carry, alpha, hyper, trace):
     ]
     current = 0
     schedule = _adam_schedule(count, alpha, beta1, beta2, hyper[2])
-    for augmented, (step_size, floor) in zip(batches, schedule, strict=False):  # the schedule never ends
+    # this loop is all numpy calls on 5-20 numbers, so each call's own overhead is the cost: ufuncs and
+    # array methods bound once and given out= positionally, and the floor a 0-d array (a Python float
+    # operand costs a scalar conversion per call); the same arithmetic, bit for bit
+    multiply, sqrt, add, divide, subtract = np.multiply, np.sqrt, np.add, np.divide, np.subtract
+    for augmented, (w_m, w_g, eps_t) in zip(batches, schedule, strict=False):  # the schedule never ends
         now, g, g_squared, moments_after, v_after, step_after = views[current]
-        # positional out= arguments: numpy parses them faster than keywords, and this loop is all calls
-        np.dot(augmented, extended, g)
-        np.multiply(g, g, g_squared)
-        weights[2, 0] = step_size * beta1
-        weights[2, 3] = step_size * (1.0 - beta1)
-        np.dot(weights, now, moments_after)
-        np.sqrt(v_after, root)
-        np.add(root, floor, root)
-        np.divide(step_after, root, step)
-        np.subtract(theta, step, theta)
+        augmented.dot(extended, g)
+        multiply(g, g, g_squared)
+        weights[2, 0] = w_m
+        weights[2, 3] = w_g
+        weights.dot(now, moments_after)
+        sqrt(v_after, root)
+        floor[()] = eps_t
+        add(root, floor, root)
+        divide(step_after, root, step)
+        subtract(theta, step, theta)
         current = 1 - current
         count += 1
         if trace is not None:
@@ -296,14 +301,19 @@ def adam_array(batches, carry, alpha, hyper, trace):
     return theta, AdamState(count, moments[0].copy(), moments[1].copy())
 
 
-def _adam_schedule(count: int, alpha: float, beta1: float, beta2: float, eps: float, block: int = 512):
-    """(alpha_t, epsilon_t) for updates count+1, count+2, ...: alpha sqrt(c2) / c1 and epsilon sqrt(c2),
-    with c_i = 1 - beta_i^t, computed a block of steps at a time."""
+def _adam_schedule(count: int, alpha: float, beta1: float, beta2: float, eps: float):
+    """(alpha_t beta1, alpha_t (1 - beta1), epsilon_t) for updates count+1, count+2, ...: with
+    alpha_t = alpha sqrt(c2) / c1 and epsilon_t = epsilon sqrt(c2), c_i = 1 - beta_i^t, computed a block
+    of steps at a time (blocks of 8 doubling to 512: a call of a few steps computes few)."""
+    block = 8
     while True:
         t = np.arange(count + 1, count + 1 + block, dtype=np.float64)
         root = np.sqrt(1.0 - beta2**t)
-        yield from zip((alpha * root / (1.0 - beta1**t)).tolist(), (eps * root).tolist(), strict=True)
+        step_size = alpha * root / (1.0 - beta1**t)
+        columns = (step_size * beta1).tolist(), (step_size * (1.0 - beta1)).tolist(), (eps * root).tolist()
+        yield from zip(*columns, strict=True)
         count += block
+        block = min(2 * block, 512)
 
 
 KERNELS_ARRAY = {
