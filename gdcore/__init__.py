@@ -20,6 +20,7 @@ from gdcore.model import Quadratic, gradient, mse
 from gdcore.optimizers import OPTIMIZERS, Hyperparameter, Optimizer, get_optimizer
 from gdcore.reference import blog_code_run, blog_printout, blog_shape_pitfall, reference_descend
 from gdcore.scaling import Scaler, standardize
+from gdcore.schedules import SCHEDULES, Schedule
 from gdcore.scratch import scratch_script
 from gdcore.spec import RunSpec
 from gdcore.stepping import step_path
@@ -31,6 +32,7 @@ __all__ = [
     "DATASET_NAMES",
     "MAX_UPLOAD_MB",
     "OPTIMIZERS",
+    "SCHEDULES",
     "CsvError",
     "CsvPreview",
     "Dataset",
@@ -40,6 +42,7 @@ __all__ = [
     "Quadratic",
     "RunSpec",
     "Scaler",
+    "Schedule",
     "StepLimits",
     "SweepResult",
     "SyntheticSpec",

@@ -11,6 +11,7 @@ import numpy as np
 
 from gdcore.features import polynomial_features
 from gdcore.model import Quadratic
+from gdcore.schedules import Schedule
 from gdcore.spec import RunSpec
 from gdcore.stepping import Progress, execute
 from gdcore.trajectory import Trajectory
@@ -69,6 +70,7 @@ def descend(
     quadratic: Quadratic | None = None,
     degree: int = 1,
     l2: float | None = None,
+    schedule: str | Schedule = "constant",
     **hyperparameters,
 ) -> Trajectory:
     """Minimise J(w, b) = mean((y - X w - b)^2) + l2 ||w||^2 by gradient descent from (w0, b0).
@@ -94,6 +96,14 @@ def descend(
     ridge solution, scikit-learn's `Ridge(alpha=N * lambda)`, and the trajectory's losses are of the
     penalized loss. It is a property of the problem, so it lives in the `Quadratic`, not the `RunSpec`
     (None: the penalty of `quadratic` if one is passed, else 0).
+
+    `schedule` is a learning-rate schedule of `gdcore.schedules` ("constant", "step", "exponential",
+    "inverse_time", "cosine", "linear"), its parameters passed as keywords with torch's names, e.g.
+    `descend(X, y, alpha=0.1, schedule="step", step_size=10, gamma=0.5)`, or a whole `gdcore.Schedule`.
+    It is stepped once per epoch: every update of epoch e = 0, 1, ... uses alpha_e = schedule(alpha, e),
+    and `Trajectory.alphas` holds them. A scheduled full-batch run loops once per epoch (the closed form
+    needs a fixed alpha), and the constant-alpha theory (step limits, forecasts, the exact divergence
+    rule) does not describe it.
     """
     if check("degree", degree) > 1:
         X = polynomial_features(X, degree)
@@ -106,6 +116,7 @@ def descend(
         tol=tol,
         batch_size=batch_size,
         shuffle_seed=shuffle_seed,
+        schedule=schedule,
         **hyperparameters,
     )
     return run(X, y, spec, record_steps=record_steps, quadratic=quadratic, l2=l2)

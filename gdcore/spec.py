@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from gdcore.optimizers import get_optimizer
+from gdcore.schedules import CONSTANT, SCHEDULE_PARAMETERS, Schedule
 from gdcore.validation import LIMITS, as_start_weights, check, check_optional, plain_scalar
 
 
@@ -26,6 +27,9 @@ class RunSpec:
       (`is_full_batch` is that rule, written once). `shuffle_seed` seeds the per-epoch reshuffle.
     * `hyper`: the optimizer's hyperparameters as (name, value) pairs, all of them, in the registry's
       declared order (defaults filled in), e.g. (("beta", 0.9),) for momentum.
+    * `schedule`: the learning-rate schedule (`gdcore.schedules.Schedule`; a name alone takes its default
+      parameters): epoch e = 0, 1, ... uses alpha_e = schedule(alpha, e) for all its updates. The
+      default, "constant", is alpha in every epoch.
 
     Construction validates every field and raises ValueError naming the bad value.
     """
@@ -39,6 +43,7 @@ class RunSpec:
     batch_size: int | None = None
     shuffle_seed: int = 0
     hyper: tuple[tuple[str, float], ...] = ()
+    schedule: Schedule = CONSTANT
 
     def __post_init__(self) -> None:
         entry = get_optimizer(self.optimizer)
@@ -51,17 +56,30 @@ class RunSpec:
             "shuffle_seed": check("shuffle_seed", self.shuffle_seed),
             "w0": _checked_w0(self.w0),
             "hyper": tuple(entry.validate(dict(self.hyper)).items()),
+            "schedule": _checked_schedule(self.schedule),
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
 
     @classmethod
     def of(cls, optimizer: str = "gd", **settings) -> RunSpec:
-        """A spec from `descend`'s keyword form: RunSpec.of("momentum", alpha=0.1, beta=0.5)."""
-        names = {f.name for f in fields(cls)} - {"hyper"}
-        hyper = {key: value for key, value in settings.items() if key not in names}
+        """A spec from `descend`'s keyword form: RunSpec.of("momentum", alpha=0.1, beta=0.5), and
+        RunSpec.of("gd", schedule="step", step_size=10, gamma=0.5): the schedule's parameters are
+        keywords too (their names are not the optimizers')."""
+        names = {f.name for f in fields(cls)} - {"hyper", "schedule"}
+        schedule = settings.pop("schedule", "constant")
+        scheduling = {key: value for key, value in settings.items() if key in SCHEDULE_PARAMETERS}
+        hyper = {key: value for key, value in settings.items() if key not in names | scheduling.keys()}
         known = {key: value for key, value in settings.items() if key in names}
-        return cls(optimizer=optimizer, hyper=tuple(hyper.items()), **known)
+        if isinstance(schedule, Schedule):
+            if scheduling:
+                raise ValueError(
+                    f"pass the schedule's parameters inside the Schedule, not as keywords; got "
+                    f"{', '.join(sorted(scheduling))}"
+                )
+        else:
+            schedule = Schedule(_schedule_name(schedule), tuple(scheduling.items()))
+        return cls(optimizer=optimizer, hyper=tuple(hyper.items()), schedule=schedule, **known)
 
     @property
     def hyperparameters(self) -> dict[str, float]:
@@ -79,18 +97,39 @@ class RunSpec:
     def with_alpha(self, alpha: float) -> RunSpec:
         return replace(self, alpha=alpha)
 
+    def alphas(self, epochs: int | None = None) -> np.ndarray:
+        """(epochs,) the step of each epoch e = 0, 1, ... (the spec's epochs by default): alpha itself
+        for the constant schedule, else `Schedule.alphas`."""
+        return self.schedule.alphas(self.alpha, self.epochs if epochs is None else epochs)
+
     def changed(self) -> dict[str, object]:
-        """The settings that differ from the defaults, in `descend`'s keyword form (hyperparameters
-        flattened): what a reproduce snippet or a share link needs to say."""
+        """The settings that differ from the defaults, in `descend`'s keyword form (hyperparameters and
+        the schedule's parameters flattened): what a reproduce snippet or a share link needs to say."""
         default = RunSpec(optimizer=self.optimizer)
         out = {
             f.name: getattr(self, f.name)
             for f in fields(self)
-            if f.name != "hyper" and getattr(self, f.name) != getattr(default, f.name)
+            if f.name not in ("hyper", "schedule") and getattr(self, f.name) != getattr(default, f.name)
         }
         defaults = default.hyperparameters
         out |= {name: value for name, value in self.hyper if value != defaults[name]}
+        if not self.schedule.is_constant:
+            out |= {"schedule": self.schedule.name, **self.schedule.changed()}
         return out
+
+
+def _schedule_name(name: object) -> str:
+    """A schedule's name as given (None: constant); `Schedule` checks it against the registry."""
+    return "constant" if name is None else name
+
+
+def _checked_schedule(schedule: object) -> Schedule:
+    """A `Schedule`, or a registry name taken with its default parameters; ValueError otherwise."""
+    if isinstance(schedule, Schedule):
+        return schedule
+    if isinstance(schedule, str):
+        return Schedule(schedule)
+    raise ValueError(f"schedule must be a schedule name or a gdcore.Schedule; got {schedule!r}")
 
 
 def _checked_w0(w0: object) -> float | tuple[float, ...]:

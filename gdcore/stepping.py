@@ -12,7 +12,9 @@ which is the blog's -(2/n_B) A_B^T (y_B - A_B \theta) rearranged. So:
   a start on an exact fit has gradient exactly 0 and stays there, as in the literal loop.
 * Full batch: H comes from the `Quadratic` once; an epoch costs O(d^2), whatever N. The linear
   optimizers (GD, momentum, Nesterov) are linear recurrences, evaluated in closed form by
-  `gdcore.closed_form`; the others loop once per epoch.
+  `gdcore.closed_form`; the others loop once per epoch, and so does every run with a learning-rate
+  schedule (`gdcore.schedules`: a step that changes per epoch breaks the closed form's fixed matrix).
+* A schedule sets the step of each epoch: every update of epoch e uses alpha_e (`RunSpec.alphas`).
 * Mini-batches: an epoch is one pass over the data in an order reshuffled every epoch by
   `np.random.default_rng(shuffle_seed)`. The statistics of all batches of a group are computed at once
   (`BatchStatistics`: batched matrix products over the gathered rows of X and r_0; [X, 1] is never
@@ -103,9 +105,10 @@ def exact_divergence_rule(
     quadratic: Quadratic, start: StartPoint, spec: RunSpec, n_samples: int
 ) -> Callable[[np.ndarray], bool] | None:
     """The exact divergence rule (`gdcore.closed_form.divergence_rule`) of a full-batch GD, momentum or
-    Nesterov run; None for the others, whose `diverged` comes from their losses (`growing_at_end`)."""
+    Nesterov run at a constant alpha; None for the others, whose `diverged` comes from their losses
+    (`growing_at_end`): that rule is for one fixed iteration matrix, which a schedule does not have."""
     entry = get_optimizer(spec.optimizer)
-    if not (entry.linear and spec.is_full_batch(n_samples)):
+    if not (entry.linear and spec.is_full_batch(n_samples) and spec.schedule.is_constant):
         return None
     beta = spec.hyperparameters.get("beta", 0.0)
     return divergence_rule(quadratic, start, entry.name, spec.alpha, beta)
@@ -137,7 +140,10 @@ def step_path(trajectory: Trajectory) -> np.ndarray:
 def _full_batch_chunks(
     quadratic: Quadratic, start: StartPoint, entry: Optimizer, spec: RunSpec
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """(loss, theta) chunks of a full-batch run: closed form for the linear optimizers, else a loop."""
+    """(loss, theta) chunks of a full-batch run: closed form for the linear optimizers at a constant
+    alpha, else a loop."""
+    if not spec.schedule.is_constant:
+        return _looped_full_batch(quadratic, start, entry, spec)
     beta = spec.hyperparameters.get("beta", 0.0)
     if entry.name == "gd" or (entry.linear and beta == 0.0):  # momentum with beta = 0 is GD, exactly
         return gd_chunks(quadratic, start, spec.alpha, spec.epochs)
@@ -150,13 +156,15 @@ def _looped_full_batch(
     quadratic: Quadratic, start: StartPoint, entry: Optimizer, spec: RunSpec
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield (loss, theta) chunks of a stepped full-batch run: one update of the move delta per epoch,
-    with gradient g = H delta + g_0 (H delta - q, q = -g_0, in the loop's form)."""
+    with gradient g = H delta + g_0 (H delta - q, q = -g_0, in the loop's form), at epoch e's alpha_e."""
     H = 2.0 * quadratic.moment
     stepper = Stepper(entry, spec.alpha, spec.hyperparameters, np.zeros_like(start.theta))
     batch = next(stepper.batches(H[None], -start.grad[None]))
+    alphas = None if spec.schedule.is_constant else spec.alphas()
     for first in range(0, spec.epochs, CHUNK_EPOCHS):
         count = min(CHUNK_EPOCHS, spec.epochs - first)
-        moves = stepper.run(itertools.repeat(batch, count))
+        steps = None if alphas is None else alphas[first : first + count].tolist()
+        moves = stepper.run(itertools.repeat(batch, count), alphas=steps)
         yield _with_loss(quadratic, start, moves)
         if not np.isfinite(moves[-1]).all():
             return
@@ -210,16 +218,25 @@ class Stepper:
             return zip(*columns, strict=True)
         return iter(augmented)
 
-    def run(self, batches, record: bool = True) -> np.ndarray | None:
-        """One update per batch; returns the parameters after each step, (steps, p), if `record`."""
+    def run(self, batches, record: bool = True, alphas: list[float] | None = None) -> np.ndarray | None:
+        """One update per batch, at step `self.alpha`, or batch i at `alphas[i]` when given (a scheduled
+        full-batch run: one batch per epoch); returns the parameters after each step, (steps, p), if
+        `record`."""
         trace: list | None = [] if record else None
         with np.errstate(**QUIET):
-            if self.kernel is not None:
-                self.carry = self.kernel(batches, self.carry, self.alpha, self.hyper, trace)
+            if alphas is None:
+                self.carry = self._apply(batches, self.alpha, trace)
             else:
-                step = _float_steps if self.floats else _array_steps
-                self.carry = step(batches, self.carry, self.update, self.alpha, self.hyper, trace)
+                for batch, alpha in zip(batches, alphas, strict=True):
+                    self.carry = self._apply((batch,), alpha, trace)
         return None if trace is None else np.array(trace, dtype=np.float64).reshape(len(trace), -1)
+
+    def _apply(self, batches, alpha: float, trace: list | None):
+        """The new carry after one update per batch at step alpha: the fused kernel, or the registry."""
+        if self.kernel is not None:
+            return self.kernel(batches, self.carry, alpha, self.hyper, trace)
+        step = _float_steps if self.floats else _array_steps
+        return step(batches, self.carry, self.update, alpha, self.hyper, trace)
 
     @property
     def theta(self) -> np.ndarray:
@@ -268,16 +285,20 @@ def _minibatch_chunks(
     spec: RunSpec,
     recorder: StepRecorder | None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (loss, theta) chunks of epochs; each epoch is ceil(N / batch_size) steps over a fresh shuffle.
-    The optimizer works on the move delta = theta - theta_0; the batch gradients come from X and r_0."""
+    """Yield (loss, theta) chunks of epochs; each epoch is ceil(N / batch_size) steps over a fresh shuffle,
+    all at that epoch's alpha_e. The optimizer works on the move delta = theta - theta_0; the batch
+    gradients come from X and r_0."""
     batch_size = spec.batch_size
     rng = np.random.default_rng(spec.shuffle_seed)
     stepper = Stepper(entry, spec.alpha, spec.hyperparameters, np.zeros_like(start.theta))
     per_chunk = max(1, CHUNK_STEPS // _n_batches(X.shape[0], batch_size))
     statistics = BatchStatistics(X, start.residual, batch_size)
+    alphas = None if spec.schedule.is_constant else spec.alphas().tolist()
     for first in range(0, spec.epochs, per_chunk):
         ends, finite = [], True
-        for _ in range(min(per_chunk, spec.epochs - first)):
+        for epoch in range(first, min(first + per_chunk, spec.epochs)):
+            if alphas is not None:
+                stepper.alpha = alphas[epoch]
             order = rng.permutation(X.shape[0])
             for augmented in _penalized(statistics.groups(order), quadratic, start):
                 steps = stepper.run(stepper.augmented_batches(augmented), record=recorder is not None)
@@ -337,10 +358,8 @@ class BatchStatistics:
             rows = order[begin : begin + self.group_rows]
             m = rows.shape[0]
             gathered = self.gathered[:m]
-            # mode="clip" (the rows are a permutation, always in range): with the default "raise" numpy
-            # gathers into a temporary and then copies it to out
-            gathered[:, :d] = np.take(self.X, rows, axis=0, out=self.rows_of_X[:m], mode="clip")
-            np.take(self.residual, rows, out=gathered[:, p], mode="clip")
+            gathered[:, :d] = np.take(self.X, rows, axis=0, out=self.rows_of_X[:m])
+            np.take(self.residual, rows, out=gathered[:, p])
             np.negative(gathered[:, p], out=gathered[:, p])
             full = m // size
             if full:

@@ -6,7 +6,8 @@ vector of step sizes, each eigen-coordinate of the error shrinking by r_i(alpha)
     e_t(alpha) = r(alpha)^t * e_0,    J_t(alpha) = J* + 1/2 sum_i lambda_i e_{t,i}(alpha)^2,
 
 so the sweep costs one (alphas x epochs x p) array computation instead of one run per alpha. Other
-optimizers and mini-batches run once per alpha on the shared, already validated data and statistics.
+optimizers, mini-batches and runs with a learning-rate schedule (whose alpha_e = schedule(alpha, e) varies
+by epoch) run once per alpha on the shared, already validated data and statistics.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def sweep_checked(X: np.ndarray, y: np.ndarray, alphas, spec: RunSpec, quadratic
     alphas = _check_alphas(alphas)
     spec = spec.with_alpha(float(alphas[0]))
     start = measure_start(X, y, spec, quadratic)  # checked as a run checks it, measured once for all
-    if spec.optimizer == "gd" and spec.is_full_batch(X.shape[0]):
+    if spec.optimizer == "gd" and spec.is_full_batch(X.shape[0]) and spec.schedule.is_constant:
         columns = _gd_sweep(quadratic, start, alphas, spec.epochs, spec.tol)
     else:
         columns = _looped_sweep(X, y, quadratic, start, alphas, spec)

@@ -100,6 +100,13 @@ class Trajectory:
     def n_features(self) -> int:
         return int(self.weights.shape[1])
 
+    @property
+    def alphas(self) -> np.ndarray | None:
+        """(K,) the step alpha_e each epoch e = 0 .. K-1 used (epoch e takes state e to state e+1): the
+        spec's learning-rate schedule over the epochs run (constant alpha without one); None for a
+        hand-made trajectory."""
+        return None if self.spec is None else self.spec.alphas(self.epochs_run)
+
     def epoch_reaching(self, optimum_loss: float, fraction: float = REACHED_FRACTION) -> int | None:
         """First epoch t with J_0 - J_t >= fraction * (J_0 - J*): where the run "reached the optimum"
         (0 if it started there), or None if it never did within its epochs."""
