@@ -358,8 +358,10 @@ class BatchStatistics:
             rows = order[begin : begin + self.group_rows]
             m = rows.shape[0]
             gathered = self.gathered[:m]
-            gathered[:, :d] = np.take(self.X, rows, axis=0, out=self.rows_of_X[:m])
-            np.take(self.residual, rows, out=gathered[:, p])
+            # mode="clip" (the rows are a permutation, always in range): with the default "raise" numpy
+            # gathers into a temporary and then copies it to out
+            gathered[:, :d] = np.take(self.X, rows, axis=0, out=self.rows_of_X[:m], mode="clip")
+            np.take(self.residual, rows, out=gathered[:, p], mode="clip")
             np.negative(gathered[:, p], out=gathered[:, p])
             full = m // size
             if full:
