@@ -60,10 +60,8 @@ def main() -> None:
             source = csv_choices(csv_bytes)
             if source is None:
                 st.stop()
-        elif settings.source == "synthetic":
-            source = settings.synthetic()
         else:
-            source = settings.source
+            source = settings.data()
         source = with_problem(source, settings.degree, settings.l2)
         prepared_key = (source, settings.standardize, settings.test_fraction, settings.seed)
         with st.spinner("Running gradient descent…"):
@@ -95,7 +93,7 @@ def main() -> None:
             start_loss = float(next(iter(runs.values())).loss[0])
             sweep_section(prepared_key, settings, prepared, start_loss, csv_bytes)
         elif tab == "data":
-            data_section(prepared, runs)
+            data_section(prepared, runs, settings, prepared_key, csv_bytes)
         else:
             export_section(prepared, runs, settings)
 

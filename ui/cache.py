@@ -12,7 +12,7 @@ from collections import OrderedDict
 import streamlit as st
 
 import gdcore
-from gdcore.dashboard import curves, experiment
+from gdcore.dashboard import curves, degrees, experiment
 from gdcore.dashboard.experiment import DataSource
 
 
@@ -91,6 +91,21 @@ def momentum_map(prepared_key: tuple, _csv_bytes=None):
 @st.cache_resource(max_entries=8, show_spinner=False)
 def condition_by_degree(prepared_key: tuple, _csv_bytes=None):
     return curves.condition_table(prepare(*prepared_key, _csv_bytes))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def degree_sweep(sweep_key: tuple, spec, _csv_bytes=None):
+    """`degrees.degree_sweep` keyed by (data without its degree, standardized, test fraction, split
+    seed, l2): the sweep does not depend on the degree the page shows."""
+    source, standardized, test_fraction, split_seed, l2 = sweep_key
+    return degrees.degree_sweep(
+        load_source(source, _csv_bytes),
+        spec,
+        standardized=standardized,
+        test_fraction=test_fraction,
+        split_seed=split_seed,
+        l2=l2,
+    )
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

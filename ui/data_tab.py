@@ -7,10 +7,11 @@ import streamlit as st
 
 from gdcore.dashboard import experiment
 from gdcore.dashboard.explain import literal_markdown
+from ui.degree_sweep import degree_sweep_section
 from ui.results import parameter_names
 
 
-def data_section(prepared, runs) -> None:
+def data_section(prepared, runs, settings=None, prepared_key=None, csv_bytes=None) -> None:
     source = prepared.source
     st.markdown(
         f"**{literal_markdown(source.name)}** — {source.n_samples:,} rows, {source.n_features} feature(s); "
@@ -43,6 +44,8 @@ def data_section(prepared, runs) -> None:
     index = parameter_names(prepared.train)
     st.markdown(f"**Best-epoch parameters of {main_name}, beside the least-squares optimum**")
     st.dataframe(pd.DataFrame(table, index=index), width="stretch")
+    if settings is not None and prepared_key is not None:
+        degree_sweep_section(prepared, settings, prepared_key, csv_bytes)
 
 
 PREVIEW_ROWS = 10

@@ -46,7 +46,7 @@ def build_report(prepared, runs, settings: Settings, drawn, link: str) -> str:
         title="Gradient Descent Lab: experiment report",
         summary=f"{prepared.source.name}. {main_name}: {main_run.summary_line()}",
         settings=report.settings_rows(settings),
-        headline=report.headline_rows(main_name, main_run, prepared.fit),
+        headline=report.headline_rows(main_name, main_run, prepared.fit, prepared.quadratic.l2),
         runs=report.run_rows(table),
         charts=[(report.chart_heading(chart), chart) for chart in drawn],
         share_link=link,
@@ -79,13 +79,14 @@ def reproduce_section(settings: Settings, main_name: str) -> None:
     spec = settings.run_plan().first
     scratch, with_gdcore = st.tabs(["From scratch (numpy + scikit-learn)", "With gdcore"])
     with scratch:
-        if settings.source == "csv":
+        if settings.source in ("csv", "curve") or (settings.degree, settings.l2) != (1, 0.0):
             st.caption(
-                "A from-scratch script rebuilds its data itself, so it covers the synthetic and diabetes "
-                "data, not an uploaded file."
+                "A from-scratch script rebuilds its data itself and fits the blog's line, so it covers the "
+                "make_regression and diabetes data at degree 1 without a ridge penalty, not an uploaded "
+                "file, curve data, a polynomial degree or λ."
             )
         else:
-            data = settings.synthetic() if settings.source == "synthetic" else settings.source
+            data = settings.data()
             script = gdcore.scratch_script(
                 data,
                 spec,
@@ -103,10 +104,15 @@ def reproduce_section(settings: Settings, main_name: str) -> None:
                 key="download_scratch",
             )
     with with_gdcore:
-        if settings.source == "synthetic" and settings.test_fraction == 0 and not settings.standardize:
+        if (
+            settings.source == "synthetic"
+            and settings.test_fraction == 0
+            and not settings.standardize
+            and (settings.degree, settings.l2) == (1, 0.0)
+        ):
             st.code(gdcore.reproduce_code(settings.synthetic(), spec), language="python")
         else:
             st.caption(
-                "The gdcore snippet covers the synthetic data without a test split or standardizing; "
-                "the from-scratch script covers these settings."
+                "The gdcore snippet covers the synthetic data without a test split, standardizing, a "
+                "polynomial degree or λ (the from-scratch script adds a split and standardizing)."
             )

@@ -49,9 +49,10 @@ def math_section(prepared, runs, settings: Settings, prepared_key=None, csv_byte
 def degree_conditioning(prepared_key, csv_bytes) -> None:
     """kappa per polynomial degree, raw against standardized powers: why GD needs standardizing here."""
     table = cache.condition_by_degree(prepared_key, csv_bytes)
+    raw, standardized = table.iloc[-1]["kappa_raw"], table.iloc[-1]["kappa_standardized"]
     st.markdown(
-        "**Condition number κ = λ_max / λ_min per degree** (powers x, x², … of the training rows; without "
-        "the penalty): raw powers against standardized ones"
+        "**Condition number κ = λ_max / λ_min per degree**, 1 to 12 (the Hessian's eigenvalues for the "
+        "powers x, x², … of the training rows, without the penalty): raw powers against standardized ones"
     )
     st.dataframe(
         table.rename(columns={"kappa_raw": "κ raw", "kappa_standardized": "κ standardized"}),
@@ -60,6 +61,11 @@ def degree_conditioning(prepared_key, csv_bytes) -> None:
             "κ raw": st.column_config.NumberColumn(format="%.3g"),
             "κ standardized": st.column_config.NumberColumn(format="%.3g"),
         },
+    )
+    st.caption(
+        f"At degree 12, κ is {raw:.3g} on the raw powers and {standardized:.3g} standardized. At its best "
+        "step, plain GD shrinks the error along the slowest direction by (κ − 1)/(κ + 1) per epoch, so the "
+        f"epochs it needs grow in proportion to κ: about {raw / standardized:.3g}× more on the raw powers."
     )
 
 

@@ -247,7 +247,25 @@ def charts_section(prepared, runs, overlay=None) -> None:
             )
     elif prepared.degree > 1:
         show_chart(
-            curves.curve_chart(*curves.curve_tables(prepared, main_run, main_name), prepared.degree, target)
+            PAYLOADS.get(
+                "curve",
+                (prepared, main_run),
+                (),
+                lambda: drawn_chart(
+                    curves.curve_chart(
+                        *curves.curve_tables(prepared, main_run),
+                        main_run.best_epoch,
+                        prepared.degree,
+                        target,
+                        penalized=bool(prepared.quadratic.l2),
+                    )
+                ),
+            )
+        )
+        st.caption(
+            f"{literal_markdown(main_name)}'s polynomial over the data: tick **▶ Play** under the chart to "
+            "watch the curve move, or drag the **Epoch** slider (the curve is that of the drawn epoch "
+            "nearest it; the play starts at the best epoch)."
         )
     else:
         predicted = train.X @ main_run.best_weights + main_run.best_bias

@@ -15,6 +15,7 @@ from gdcore.dashboard.settings import (
     UI_RANGES,
     input_range,
 )
+from gdcore.data import CURVE_SHAPES
 from gdcore.optimizers import OPTIMIZERS
 from ui.state import (
     keep_an_optimizer,
@@ -28,6 +29,7 @@ from ui.state import (
 
 SOURCE_LABELS = {
     "synthetic": "Synthetic (make_regression)",
+    "curve": "Curve (cubic or sine, plus noise)",
     "diabetes": "Diabetes (scikit-learn)",
     "csv": "Upload a CSV",
 }
@@ -86,6 +88,8 @@ def data_controls(sb) -> bytes | None:
         )
         number_field(sb, "Seed", "seed", step=1, persist_state="page")
         sb.button("🎲 New random seed", on_click=new_seed, width="stretch")
+    elif source == "curve":
+        curve_controls(sb)
     elif source == "diabetes":
         sb.caption("442 patients, 10 features, target: disease progression after one year (raw units).")
     else:
@@ -119,6 +123,41 @@ def data_controls(sb) -> bytes | None:
         help="Adds λ‖w‖² to the loss (the bias is not penalized); 0 is none. scikit-learn's Ridge(alpha = N·λ).",
     )
     return csv_bytes
+
+
+def curve_controls(sb) -> None:
+    """The curve data's options: its shape, rows, noise and seed (samples and seed shared with
+    make_regression's)."""
+    sb.radio(
+        "Curve",
+        CURVE_SHAPES,
+        key="curve",
+        format_func=CURVE_LABELS.get,
+        horizontal=True,
+        persist_state="page",
+        help="x uniform on [-3, 3]; y the curve plus noise drawn with numpy's default_rng(seed).",
+    )
+    sb.select_slider(
+        "Samples (N)",
+        options=SAMPLE_CHOICES,
+        key="samples",
+        format_func=lambda v: f"{v:,}",
+        persist_state="page",
+    )
+    sb.slider(
+        "Noise (std of y's noise)",
+        *UI_RANGES["curve_noise"],
+        step=0.1,
+        key="curve_noise",
+        persist_state="page",
+    )
+    number_field(sb, "Seed", "seed", step=1, persist_state="page")
+    sb.button("🎲 New random seed", on_click=new_seed, width="stretch")
+    if st.session_state.get("degree", 1) == 1:
+        sb.caption("A line through a curve: raise the **Polynomial degree** below to fit x, x², …")
+
+
+CURVE_LABELS = {"cubic": "y = 0.5x³ − x² − 2x + 1", "sine": "y = 3 sin x"}
 
 
 def descent_controls(sb):

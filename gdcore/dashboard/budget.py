@@ -136,6 +136,12 @@ def estimate_sweep(
     return PlanCost(tuple(run_cost(spec, n_rows, n_features) for spec in specs for _ in range(points)))
 
 
+def estimate_degree_sweep(spec: RunSpec, n_rows: int, degrees: Iterable[int]) -> PlanCost:
+    """The estimated cost of running `spec` once per polynomial degree (the degree sweep): degree d has
+    d features on the same `n_rows` training rows."""
+    return PlanCost(tuple(run_cost(spec, n_rows, degree) for degree in degrees))
+
+
 @dataclass(frozen=True)
 class Budget:
     """How much server time one request may take: above `ask_above_s` seconds (estimated) a run waits

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from gdcore.csv_input import read_csv
-from gdcore.data import Dataset, SyntheticSpec
+from gdcore.data import CurveSpec, Dataset, SyntheticSpec
 from gdcore.datasets import load_dataset, train_test_split
 from gdcore.features import polynomial_features, polynomial_names
 from gdcore.landscape import Contours, contours, inside, surround, window
@@ -66,13 +66,13 @@ class Problem:
     """A data source with the model fitted to it: its one input expanded to x, ..., x^degree, and the
     ridge penalty l2 ||w||^2 added to the loss (see `prepare`)."""
 
-    data: SyntheticSpec | str | CsvSelection
+    data: SyntheticSpec | CurveSpec | str | CsvSelection
     degree: int = 1
     l2: float = 0.0
 
 
-# make_regression data, a named data set, a CSV file, or one of those with a polynomial degree and penalty
-DataSource = SyntheticSpec | str | CsvSelection | Problem
+# make_regression data, curve data, a named data set, a CSV file, or one of those with a polynomial degree and penalty
+DataSource = SyntheticSpec | CurveSpec | str | CsvSelection | Problem
 
 
 def with_problem(source: DataSource, degree: int, l2: float) -> DataSource:
@@ -85,12 +85,17 @@ def problem_shape(source: DataSource) -> tuple[int, float]:
     return (source.degree, source.l2) if isinstance(source, Problem) else (1, 0.0)
 
 
+def base_data(source: DataSource) -> DataSource:
+    """The data a source names without its model (a `Problem`'s data; any other source itself)."""
+    return source.data if isinstance(source, Problem) else source
+
+
 def load_source(source: DataSource, csv_bytes: bytes | None = None) -> Dataset:
     """The data set a source names: synthetic data, a bundled data set by name, or the uploaded CSV (a
     `Problem`'s data as loaded; `prepare` expands it)."""
     if isinstance(source, Problem):
         return load_source(source.data, csv_bytes)
-    if isinstance(source, SyntheticSpec):
+    if isinstance(source, SyntheticSpec | CurveSpec):
         return source.make()
     if isinstance(source, CsvSelection):
         return read_csv(
@@ -143,7 +148,10 @@ def polynomial_dataset(dataset: Dataset, degree: int) -> Dataset:
     """The data set with its one input x replaced by x, x^2, ..., x^degree (unchanged for degree 1);
     ValueError saying so when it has several features."""
     if check("degree", degree) == 1:
-        return dataset
+        if dataset.coef.shape[0] == dataset.n_features:
+            return dataset
+        # curve data knows the coefficients of its powers (the cubic's x, x^2, x^3), not of a line in x
+        return replace(dataset, coef=np.full(dataset.n_features, np.nan))
     if dataset.n_features != 1:
         raise ValueError(
             f"a polynomial of degree {degree} needs data with one input x; this data has "

@@ -96,8 +96,8 @@ def canonical(settings: Settings) -> Settings:
 
 
 def data_source(settings: Settings) -> DataSource:
-    """The data source the settings name (synthetic data by its spec, else the data set's name)."""
-    return settings.synthetic() if settings.source == "synthetic" else settings.source
+    """The data source the settings name (generated data by its spec, else the data set's name)."""
+    return settings.data()
 
 
 @dataclass

@@ -181,11 +181,19 @@ def settings_rows(settings: Settings) -> list[tuple[str, str]]:
     rows = [
         (
             "Data",
-            {"synthetic": "make_regression (synthetic)", "diabetes": "diabetes (scikit-learn)"}.get(
-                settings.source, "an uploaded CSV file"
-            ),
+            {
+                "synthetic": "make_regression (synthetic)",
+                "curve": f"{settings.curve} curve (synthetic)",
+                "diabetes": "diabetes (scikit-learn)",
+            }.get(settings.source, "an uploaded CSV file"),
         )
     ]
+    if settings.source == "curve":
+        rows += [
+            ("Samples", f"{settings.samples:,}"),
+            ("Noise", f"{settings.curve_noise:g}"),
+            ("Seed", str(settings.seed)),
+        ]
     if settings.source == "synthetic":
         rows += [
             ("Samples", f"{settings.samples:,}"),
@@ -194,6 +202,10 @@ def settings_rows(settings: Settings) -> list[tuple[str, str]]:
             ("True intercept", f"{settings.intercept:g}"),
             ("Seed", str(settings.seed)),
         ]
+    if settings.degree > 1:
+        rows.append(("Polynomial degree", f"{settings.degree} (x, x², …, x^{settings.degree})"))
+    if settings.l2:
+        rows.append(("Ridge penalty λ", f"{settings.l2:g} (loss MSE + λ‖w‖², bias not penalized)"))
     rows += [
         ("Standardized features", "yes" if settings.standardize else "no"),
         (
@@ -217,12 +229,16 @@ def settings_rows(settings: Settings) -> list[tuple[str, str]]:
     return rows
 
 
-def headline_rows(name: str, run: Trajectory, fit: Fit) -> list[tuple[str, str]]:
-    """The first run's best epoch against the least-squares optimum, and the blog's line for it."""
+def headline_rows(name: str, run: Trajectory, fit: Fit, l2: float = 0.0) -> list[tuple[str, str]]:
+    """The first run's best epoch against the optimum of its loss (least squares, or with a ridge
+    penalty `l2` > 0 the ridge solution, the error then penalized), and the blog's line for it."""
     rows = [
         ("Run", name),
         ("Best epoch", f"{run.best_epoch:,} of {run.epochs_run:,} run ({run.stop_reason})"),
-        ("Error (MSE)", f"{run.best_loss:,.3f} (optimum {fit.loss:,.3f})"),
+        (
+            "Error (MSE + λ‖w‖²)" if l2 else "Error (MSE)",
+            f"{run.best_loss:,.3f} ({'ridge ' if l2 else ''}optimum {fit.loss:,.3f})",
+        ),
     ]
     for k, (w, w_star) in enumerate(zip(run.best_weights, fit.weights, strict=True)):
         label = "Weight w" if run.n_features == 1 else f"Weight w{k + 1}"

@@ -8,7 +8,7 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 
 from gdcore.dashboard.experiment import RunPlan
-from gdcore.data import SyntheticSpec
+from gdcore.data import CURVE_SHAPES, CurveSpec, SyntheticSpec
 from gdcore.optimizers import OPTIMIZERS
 from gdcore.spec import RunSpec
 
@@ -25,7 +25,7 @@ def _log_grid(low_exp: int, high_exp: int, per_decade: int) -> tuple[float, ...]
 ALPHA_CHOICES = _log_grid(-7, 1, 10)
 SAMPLE_CHOICES = tuple(m * 10**e for e in range(1, 7) for m in (1, 2, 5) if m * 10**e <= 1_000_000)
 TOL_CHOICES = (1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10)
-SOURCES = ("synthetic", "diabetes", "csv")
+SOURCES = ("synthetic", "curve", "diabetes", "csv")
 BATCH_CHOICES = (None, 1, 8, 16, 32, 64, 128, 256, 1024)  # None = full batch, as in RunSpec
 
 UI_RANGES = {
@@ -39,6 +39,7 @@ UI_RANGES = {
     "test_fraction": (0.0, 0.5),
     "degree": (1, 12),
     "l2": (0.0, 1000.0),
+    "curve_noise": (0.0, 10.0),
 }
 
 
@@ -66,6 +67,8 @@ class Settings:
     hyper: tuple[tuple[str, float], ...] = ()  # ("momentum_beta", 0.8): changed hyperparameters only
     degree: int = 1  # fit x, x^2, ..., x^degree of the one input (1: the blog's line)
     l2: float = 0.0  # ridge penalty lambda ||w||^2 added to the loss (0: none)
+    curve: str = "cubic"  # the curve data's shape (source "curve"), one of CURVE_SHAPES
+    curve_noise: float = 1.0  # its noise (its own: make_regression's 20 would hide a curve of height ~10)
 
     def changed(self) -> dict[str, object]:
         """The settings that differ from the defaults (what a share URL needs to carry)."""
@@ -81,6 +84,18 @@ class Settings:
             seed=self.seed,
             intercept=self.intercept,
         )
+
+    def curve_data(self) -> CurveSpec:
+        """The curve data these settings describe (source "curve"): samples and seed shared with the
+        synthetic data, the shape and noise its own."""
+        return CurveSpec(shape=self.curve, n_samples=self.samples, noise=self.curve_noise, seed=self.seed)
+
+    def data(self) -> SyntheticSpec | CurveSpec | str:
+        """The data source these settings name, but an uploaded CSV: a spec of generated data, or the
+        bundled data set's name."""
+        if self.source == "synthetic":
+            return self.synthetic()
+        return self.curve_data() if self.source == "curve" else self.source
 
     def hyperparameters(self, optimizer: str) -> dict[str, float]:
         """This optimizer's changed hyperparameters, {name: value}."""
@@ -140,6 +155,10 @@ def _parse_one(key: str, raw: str):
     if key == "source":
         if text not in SOURCES:
             raise ValueError(f"source must be one of {', '.join(SOURCES)}; got {_quote(raw)}")
+        return text
+    if key == "curve":
+        if text not in CURVE_SHAPES:
+            raise ValueError(f"curve must be one of {', '.join(CURVE_SHAPES)}; got {_quote(raw)}")
         return text
     if key == "optimizers":
         names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))

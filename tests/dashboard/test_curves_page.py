@@ -143,20 +143,25 @@ def test_the_optimum_curve_is_the_lstsq_polynomial_in_xs_own_units():
     data = make_curve("cubic", n_samples=70, noise=0.8, seed=12)
     prepared = experiment.prepare(data, standardized=True, test_fraction=0.0, split_seed=0, degree=4)
     run = gdcore.descend(prepared.train.X, prepared.train.y, alpha=0.1, epochs=50)
-    points, table = curves.curve_tables(prepared, run, "GD")
+    points, table, optimum = curves.curve_tables(prepared, run)
     np.testing.assert_allclose(points["x"], data.X[:, 0], rtol=1e-12, atol=1e-12)
     # least squares does not depend on the columns' scaling: the raw powers' lstsq polynomial
     coef, *_ = np.linalg.lstsq(np.column_stack([powers(data.X, 4), np.ones(70)]), data.y, rcond=None)
-    optimum = table[table["curve"] == "optimum"]
     literal = [sum(coef[k] * x ** (k + 1) for k in range(4)) + coef[4] for x in optimum["x"]]
     np.testing.assert_allclose(optimum["y_hat"], literal, rtol=1e-8, atol=1e-8)
-    # the run's curve: its weights times the powers standardized with the training rows' mean and std
-    grid = table[table["curve"] == "GD, best epoch 50"]["x"].to_numpy()
+    assert len(optimum) == curves.CURVE_POINTS
+    # the run's curve at every epoch (50 epochs: all drawn): its weights times the powers standardized
+    # with the training rows' mean and std
+    assert sorted(set(table["epoch"])) == list(range(51))
     raw = powers(data.X, 4)
-    z = (powers(grid, 4) - raw.mean(axis=0)) / raw.std(axis=0)
-    expected = z @ run.best_weights + run.best_bias
-    np.testing.assert_allclose(table[table["curve"] == "GD, best epoch 50"]["y_hat"], expected, rtol=1e-10)
-    assert len(grid) == curves.CURVE_POINTS and grid.min() == data.X.min() and grid.max() == data.X.max()
+    for epoch in (0, 7, 50):
+        rows = table[table["epoch"] == epoch]
+        grid = rows["x"].to_numpy()
+        z = (powers(grid, 4) - raw.mean(axis=0)) / raw.std(axis=0)
+        expected = z @ run.weights[epoch] + run.bias[epoch]
+        np.testing.assert_allclose(rows["y_hat"], expected, rtol=1e-10)
+        assert rows["loss"].eq(run.loss[epoch]).all() and rows["first"].sum() == 1
+        assert grid.min() == data.X.min() and grid.max() == data.X.max()
 
 
 def test_the_page_draws_the_curve_for_a_degree_above_1_and_not_for_the_blogs_line():
@@ -164,7 +169,7 @@ def test_the_page_draws_the_curve_for_a_degree_above_1_and_not_for_the_blogs_lin
     titles = [c.proto.spec for c in at.get("vega_lite_chart")]
     assert any("The fitted polynomial of degree 5" in spec for spec in titles)
     names = {ds.name for c in at.get("vega_lite_chart") for ds in c.proto.datasets}
-    assert {"curve_points", "curves"} <= names
+    assert {"curve_points", "curves", "optimum_curve"} <= names
     blog = open_page({})
     assert not any("fitted polynomial" in c.proto.spec for c in blog.get("vega_lite_chart"))
 
@@ -175,12 +180,14 @@ def test_the_math_tab_shows_kappa_per_degree_from_numpy_singular_values():
     frames = [df.value for df in at.dataframe if "κ raw" in df.value.columns]
     assert len(frames) == 1
     table = frames[0]
-    assert list(table["degree"]) == [1, 2, 3, 4]
+    assert list(table["degree"]) == list(range(1, 13))
     x = make_data().X[:, 0]
     for degree, raw, standardized in table.itertuples(index=False):
         p = powers(x, degree)
         for value, columns in ((raw, p), (standardized, (p - p.mean(axis=0)) / p.std(axis=0))):
             sigma = np.linalg.svd(np.column_stack([columns, np.ones(len(x))]), compute_uv=False)
-            assert value == pytest.approx((sigma[0] / sigma[-1]) ** 2, rel=1e-6)
+            kappa = (sigma[0] / sigma[-1]) ** 2
+            # the Hessian's smallest eigenvalue (from A^T A) is good to about kappa * eps of its size
+            assert value == pytest.approx(kappa, rel=1e-6 + 50 * kappa * np.finfo(float).eps)
     blog = open_tab(open_page({}), "math")
     assert not [df for df in blog.dataframe if "κ raw" in df.value.columns]
