@@ -304,8 +304,8 @@ def adam_array(batches, carry, alpha, hyper, trace):
 def _adam_schedule(count: int, alpha: float, beta1: float, beta2: float, eps: float):
     """(alpha_t beta1, alpha_t (1 - beta1), epsilon_t) for updates count+1, count+2, ...: with
     alpha_t = alpha sqrt(c2) / c1 and epsilon_t = epsilon sqrt(c2), c_i = 1 - beta_i^t, computed a block
-    of steps at a time (blocks of 8 doubling to 512: a call of a few steps computes few)."""
-    block = 8
+    of steps at a time (64 first, then 512: a call of a few steps computes few)."""
+    block = 64
     while True:
         t = np.arange(count + 1, count + 1 + block, dtype=np.float64)
         root = np.sqrt(1.0 - beta2**t)
@@ -313,7 +313,7 @@ def _adam_schedule(count: int, alpha: float, beta1: float, beta2: float, eps: fl
         columns = (step_size * beta1).tolist(), (step_size * (1.0 - beta1)).tolist(), (eps * root).tolist()
         yield from zip(*columns, strict=True)
         count += block
-        block = min(2 * block, 512)
+        block = 512
 
 
 KERNELS_ARRAY = {
