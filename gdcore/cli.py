@@ -12,6 +12,7 @@ from gdcore.export import trajectory_csv
 from gdcore.features import polynomial_features, polynomial_names
 from gdcore.model import Quadratic
 from gdcore.reference import blog_code_run, blog_printout
+from gdcore.schedules import SCHEDULES, Schedule
 from gdcore.spec import RunSpec
 from gdcore.stepping import execute
 from gdcore.theory import analyze_quadratic, least_squares, ridge_fit
@@ -47,6 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--l2", type=float, default=0.0, help="ridge penalty lambda ||w||^2, bias not penalized (0..1e6)"
     )
+    parser.add_argument(
+        "--schedule",
+        choices=list(SCHEDULES),
+        default="constant",
+        help="learning-rate schedule, stepped once per epoch (torch.optim.lr_scheduler's formulas)",
+    )
+    for flag, dest, text in _schedule_flags():
+        parser.add_argument(flag, dest=dest, type=float, default=None, help=text)
     parser.add_argument("--csv", type=Path, default=None, help="write the trajectory to this CSV")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead")
     parser.add_argument(
@@ -55,6 +64,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the blog's code as published (its shape bug and pairing bug kept) and print its line",
     )
     return parser
+
+
+def _schedule_flags() -> list[tuple[str, str, str]]:
+    """(flag, dest, help) of every schedule parameter, once each: --step-size, --gamma, --T-max, ..."""
+    flags = {}
+    for kind in SCHEDULES.values():
+        for p in kind.parameters:
+            flags.setdefault(p.name, []).append(f"{kind.name}: {p.help}, default {p.default:g}")
+    return [(f"--{name.replace('_', '-')}", name, "; ".join(texts)) for name, texts in flags.items()]
+
+
+def schedule_from_args(args: argparse.Namespace) -> Schedule:
+    """The --schedule and the parameter flags given with it (ValueError for one it does not take)."""
+    given = {dest: getattr(args, dest) for _, dest, _ in _schedule_flags() if getattr(args, dest) is not None}
+    return Schedule(args.schedule, tuple(given.items()))
 
 
 def specs_from_args(args: argparse.Namespace) -> tuple[SyntheticSpec | CurveSpec, RunSpec]:
@@ -67,7 +91,14 @@ def specs_from_args(args: argparse.Namespace) -> tuple[SyntheticSpec | CurveSpec
     else:
         noise = 20.0 if args.noise is None else args.noise
         data = SyntheticSpec(n_samples=args.samples, n_features=args.features, noise=noise, seed=args.seed)
-    spec = RunSpec(alpha=args.alpha, epochs=args.epochs, w0=args.w0, b0=args.b0, tol=args.tol)
+    spec = RunSpec(
+        alpha=args.alpha,
+        epochs=args.epochs,
+        w0=args.w0,
+        b0=args.b0,
+        tol=args.tol,
+        schedule=schedule_from_args(args),
+    )
     return data, spec
 
 
@@ -89,9 +120,21 @@ def run(args: argparse.Namespace) -> dict:
 
 def blog_bug(args: argparse.Namespace) -> str:
     """The blog's printout from its published loop on the data the flags describe (ValueError if bad)."""
-    if args.tol is not None or args.csv is not None or args.json or args.curve or args.degree != 1 or args.l2:
+    scheduled = args.schedule != "constant" or any(
+        getattr(args, d) is not None for _, d, _ in _schedule_flags()
+    )
+    if (
+        args.tol is not None
+        or args.csv is not None
+        or args.json
+        or args.curve
+        or args.degree != 1
+        or args.l2
+        or scheduled
+    ):
         raise ValueError(
-            "--blog-bug prints the blog's own line; it takes no --tol, --csv, --json, --curve, --degree or --l2"
+            "--blog-bug prints the blog's own line; it takes no --tol, --csv, --json, --curve, --degree, --l2 "
+            "or --schedule"
         )
     data_spec, spec = specs_from_args(args)
     data = data_spec.make()
@@ -134,6 +177,11 @@ def main(argv: list[str] | None = None) -> int:
                     "diverged": trajectory.diverged,
                     "features": list(result["names"]),
                     "l2": args.l2,
+                    "schedule": {
+                        "name": trajectory.spec.schedule.name,
+                        **trajectory.spec.schedule.parameters,
+                    },
+                    "alphas": _alpha_summary(trajectory),
                     "optimum": {
                         "weights": fit.weights.tolist(),
                         "bias": fit.bias,
@@ -150,6 +198,27 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{label}: Error: {fit.loss:.3f}, Weights: {format_weights(fit.weights)}, Bias: {fit.bias:.3f}")
     print(f"Stopped: {trajectory.stop_reason} after {trajectory.epochs_run} epochs")
     print(f"alpha_max: {theory.alpha_max:.3f} (alpha_opt: {theory.alpha_opt:.3f})")
+    if not trajectory.spec.schedule.is_constant:
+        steps = _alpha_summary(trajectory)
+        print(
+            f"Schedule: {trajectory.spec.schedule.describe()}, stepped once per epoch: alpha from "
+            f"{steps['first']:.4g} (epoch 1) to {steps['last']:.4g} (epoch {trajectory.epochs_run}), "
+            f"at most {steps['max']:.4g}; alpha_max and alpha_opt are for a constant step"
+        )
     if args.csv is not None:
         print(f"Trajectory written to {args.csv}")
     return 0
+
+
+def _alpha_summary(trajectory) -> dict[str, float | None]:
+    """The steps the run used: the first and last epoch's alpha, their smallest and largest (None for a
+    run of 0 epochs)."""
+    alphas = trajectory.alphas
+    if alphas.size == 0:
+        return {"first": None, "last": None, "min": None, "max": None}
+    return {
+        "first": float(alphas[0]),
+        "last": float(alphas[-1]),
+        "min": float(alphas.min()),
+        "max": float(alphas.max()),
+    }

@@ -16,6 +16,16 @@ from gdcore.optimizers import OPTIMIZERS
 from gdcore.spec import RunSpec
 from gdcore.validation import check
 
+# The step of epoch e = 0, 1, ... under each learning-rate schedule (gdcore.schedules, torch's closed
+# forms), from the base step alpha_0.
+SCHEDULE_STEPS = {
+    "step": "alpha_0 * gamma ** (epoch // step_size)",
+    "exponential": "alpha_0 * gamma**epoch",
+    "inverse_time": "alpha_0 / (1 + decay_rate * epoch / decay_steps)",
+    "cosine": "eta_min + (alpha_0 - eta_min) * (1 + np.cos(np.pi * epoch / T_max)) / 2",
+    "linear": "alpha_0 * (start_factor + (end_factor - start_factor) * min(epoch, total_iters) / total_iters)",
+}
+
 # The update of each optimizer on the gradients (dw, db), written with the registry's definitions
 # (gdcore.optimizers); `state` names what it carries between steps.
 UPDATES = {
@@ -162,6 +172,16 @@ def _settings(spec: RunSpec) -> str:
         f"tol = {spec.tol!r}  # stop when the loss changes by less than this fraction (None: never)",
     ]
     lines += [f"{name} = {value!r}" for name, value in spec.hyper]
+    schedule = spec.schedule
+    if not schedule.is_constant:
+        lines += [
+            f"# learning-rate schedule: {schedule.name} ({schedule.kind.source}), stepped once per epoch",
+            "alpha_0 = alpha",
+            *(f"{name} = {value!r}" for name, value in schedule.params),
+            "\n\ndef alpha_at(epoch):",
+            '    """The step of every update in epoch `epoch` (0, 1, ...)."""',
+            f"    return {SCHEDULE_STEPS[schedule.name]}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -193,7 +213,12 @@ def _loop(spec: RunSpec) -> str:
         "size = len(y) if full_batch else batch_size\n"
         "with np.errstate(over='ignore', invalid='ignore', divide='ignore'):  # a diverging run is data\n"
         "    for epoch in range(epochs):\n"
-        "        order = None if full_batch else rng.permutation(len(y))  # a fresh order every epoch\n"
+        + (
+            ""
+            if spec.schedule.is_constant
+            else "        alpha = alpha_at(epoch)  # the schedule's step this epoch\n"
+        )
+        + "        order = None if full_batch else rng.permutation(len(y))  # a fresh order every epoch\n"
         "        for start in range(0, len(y), size):\n"
         "            if full_batch:\n"
         "                dw, db = gradients(X, y, w, b)\n"

@@ -275,3 +275,26 @@ def test_bad_values_are_refused_with_the_value(kwargs, fragment):
     with pytest.raises(ValueError, match="schedule|" + fragment) as info:
         gdcore.descend(X, y, **kwargs)
     assert fragment in str(info.value)
+
+
+# --- the from-scratch script ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", [n for n in SCHEDULES if n != "constant"])
+def test_scratch_script_runs_the_schedule(name, tmp_path):
+    """The exported from-scratch program (numpy + scikit-learn) prints the same line as the lab's run."""
+    import subprocess
+    import sys
+
+    from gdcore.scratch import scratch_script
+
+    spec = gdcore.RunSpec.of(
+        "momentum", alpha=0.05, epochs=30, batch_size=16, schedule=name, **EXAMPLES[name]
+    )
+    data = gdcore.SyntheticSpec()
+    path = tmp_path / "scratch.py"
+    path.write_text(scratch_script(data, spec))
+    out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=120, check=True)
+    made = data.make()
+    assert gdcore.run(made.X, made.y, spec).summary_line() in out.stdout
+    assert "alpha = alpha_at(epoch)" in path.read_text()
