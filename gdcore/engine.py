@@ -33,8 +33,10 @@ def run(
     `quadratic` may pass the data's precomputed sufficient statistics (`Quadratic.from_data(X, y)`); it
     is checked against X and y (shape, and the means it holds) and a ValueError says when it does not
     belong to them. With `record_steps`, a mini-batch run keeps its steps (`Trajectory.steps`).
-    `on_progress(epochs_done, epochs_total)` is called after each chunk of epochs; an exception it
-    raises propagates and abandons the run (a caller that no longer wants it cancels it that way).
+    `on_progress(epochs_done, epochs_total)` is called after each chunk of epochs, and within a long
+    mini-batch epoch about every `gdcore.stepping.PROGRESS_EVERY_S` seconds (a fractional epochs_done);
+    an exception it raises propagates and abandons the run (a caller that no longer wants it cancels it
+    that way).
     `l2` = lambda >= 0 minimises J + lambda ||w||^2 instead (see `descend`); None takes the penalty of
     `quadratic` when one is passed, else 0.
     """

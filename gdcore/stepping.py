@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 
@@ -43,11 +44,12 @@ from gdcore.optimizers import Optimizer, get_optimizer
 from gdcore.spec import RunSpec
 from gdcore.trajectory import CHUNK_EPOCHS, QUIET, Trajectory, collect
 
-Progress = Callable[[int, int], object]  # on_progress(epochs_done, epochs_total)
+Progress = Callable[[float, int], object]  # on_progress(epochs_done, epochs_total); see `execute`
 
 CHUNK_STEPS = 1 << 16  # mini-batch: about this many steps per chunk of epochs
 GROUP_FLOATS = 1 << 18  # mini-batch: bound on the floats gathered at once for batch statistics
 MAX_STEP_ROWS = 20_000  # recorded steps are thinned evenly to at most this many rows (plus start and end)
+PROGRESS_EVERY_S = 0.1  # mini-batch: within an epoch, on_progress is called about this often
 
 
 def execute(
@@ -68,8 +70,12 @@ def execute(
     step in `Trajectory.steps` (start first, thinned evenly to about MAX_STEP_ROWS rows); full-batch runs
     leave it None, since their steps are the epochs (see `step_path`).
 
-    `on_progress(epochs_done, epochs_total)` is called after each chunk of epochs is computed; an
-    exception it raises propagates and abandons the run (how a caller cancels a long one). `start` may
+    `on_progress(epochs_done, epochs_total)` is called after each chunk of epochs is computed (an int
+    epochs_done), and in a mini-batch run also within an epoch, after a group of batches once
+    PROGRESS_EVERY_S seconds have passed since its last call there (a float epochs_done strictly between
+    two whole epochs: epoch e plus the fraction of its batches done), so that an epoch of a million
+    steps reports and can be cancelled. An exception it raises propagates and abandons the run (how a
+    caller cancels a long one). The numbers of a run do not depend on it. `start` may
     pass the `StartPoint` of spec's start already measured on this data (runs that share it: a sweep).
     """
     theta0 = spec.start(X.shape[1])
@@ -82,7 +88,8 @@ def execute(
         return collect(start.loss, theta0, _reporting(chunks, on_progress, spec.epochs), spec.tol, spec, rule)
     n_batches = _n_batches(X.shape[0], spec.batch_size)
     recorder = StepRecorder(theta0, spec.epochs * n_batches) if record_steps else None
-    chunks = _minibatch_chunks(X, quadratic, start, entry, spec, recorder)
+    within = None if on_progress is None else _throttled(on_progress, spec.epochs)
+    chunks = _minibatch_chunks(X, quadratic, start, entry, spec, recorder, within)
     trajectory = collect(start.loss, theta0, _reporting(chunks, on_progress, spec.epochs), spec.tol, spec)
     if recorder is None:
         return trajectory
@@ -124,6 +131,20 @@ def _reporting(
         if on_progress is not None:
             on_progress(done, total)
         yield loss, theta
+
+
+def _throttled(on_progress: Progress, total: int) -> Callable[[float], None]:
+    """within(epochs_done): on_progress(epochs_done, total) if PROGRESS_EVERY_S seconds have passed since
+    the last call made through it (or since it was made), else nothing."""
+    last = [time.monotonic()]
+
+    def within(done: float) -> None:
+        now = time.monotonic()
+        if now - last[0] >= PROGRESS_EVERY_S:
+            last[0] = now
+            on_progress(done, total)
+
+    return within
 
 
 def step_path(trajectory: Trajectory) -> np.ndarray:
@@ -284,14 +305,17 @@ def _minibatch_chunks(
     entry: Optimizer,
     spec: RunSpec,
     recorder: StepRecorder | None,
+    within: Callable[[float], object] | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield (loss, theta) chunks of epochs; each epoch is ceil(N / batch_size) steps over a fresh shuffle,
     all at that epoch's alpha_e. The optimizer works on the move delta = theta - theta_0; the batch
-    gradients come from X and r_0."""
+    gradients come from X and r_0. `within(e + k / n_batches)` is called after each group of batches
+    that leaves epoch e unfinished (k of its n_batches done)."""
     batch_size = spec.batch_size
     rng = np.random.default_rng(spec.shuffle_seed)
     stepper = Stepper(entry, spec.alpha, spec.hyperparameters, np.zeros_like(start.theta))
-    per_chunk = max(1, CHUNK_STEPS // _n_batches(X.shape[0], batch_size))
+    n_batches = _n_batches(X.shape[0], batch_size)
+    per_chunk = max(1, CHUNK_STEPS // n_batches)
     statistics = BatchStatistics(X, start.residual, batch_size)
     alphas = None if spec.schedule.is_constant else spec.alphas().tolist()
     for first in range(0, spec.epochs, per_chunk):
@@ -300,10 +324,14 @@ def _minibatch_chunks(
             if alphas is not None:
                 stepper.alpha = alphas[epoch]
             order = rng.permutation(X.shape[0])
+            done = 0
             for augmented in _penalized(statistics.groups(order), quadratic, start):
                 steps = stepper.run(stepper.augmented_batches(augmented), record=recorder is not None)
                 if recorder is not None:
                     recorder.add(steps)
+                done += augmented.shape[0]
+                if within is not None and done < n_batches:
+                    within(epoch + done / n_batches)
             ends.append(stepper.theta)
             finite = bool(np.isfinite(ends[-1]).all())
             if not finite:

@@ -139,7 +139,7 @@ def run_with_progress(slot, prepared, plan: experiment.RunPlan, cost: PlanCost, 
     started = time.monotonic()
     drawn = [started]
 
-    def on_progress(name: str, done: int, total: int) -> None:
+    def on_progress(name: str, done: float, total: int) -> None:
         now = time.monotonic()
         if now - drawn[0] < UPDATE_EVERY_S:
             st.session_state.get(CANCELLED_KEY)  # an interrupt point: a rerun or stop request ends the run
@@ -147,7 +147,9 @@ def run_with_progress(slot, prepared, plan: experiment.RunPlan, cost: PlanCost, 
         drawn[0] = now
         fraction = min(1.0, (before[name] + per_epoch[name] * done) / cost.seconds)
         left = (now - started) * (1.0 - fraction) / fraction if fraction > 0 else cost.seconds
-        bar.progress(fraction, text=f"{name}: epoch {done:,} of {total:,} · {describe_seconds(left)} left")
+        bar.progress(
+            fraction, text=f"{name}: epoch {int(done):,} of {total:,} · {describe_seconds(left)} left"
+        )
 
     runs = experiment.run_optimizers(prepared, plan, on_progress)
     slot.empty()
