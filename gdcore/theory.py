@@ -13,13 +13,16 @@ from gdcore.validation import as_regression_arrays, check
 
 @dataclass(frozen=True)
 class Fit:
-    """The closed-form least-squares line: weights (d,), bias, and its MSE."""
+    """The closed-form optimum: weights (d,), bias, and its loss: the least-squares fit and its MSE, or
+    with a ridge penalty `l2` = lambda > 0 (`ridge_fit`) the ridge solution and its penalized loss
+    MSE + lambda ||w||^2."""
 
     weights: np.ndarray
     bias: float
     loss: float
     rank: int
     note: str = ""
+    l2: float = 0.0
 
 
 def least_squares(X, y) -> Fit:
@@ -115,7 +118,7 @@ def ridge_fit(quadratic: Quadratic) -> Fit:
     `loss` its penalized J*; `rank` counts the Hessian's nonzero eigenvalues."""
     theta = quadratic.theta_star
     rank = int(np.count_nonzero(quadratic.eigenvalues))
-    return Fit(theta[:-1].copy(), float(theta[-1]), quadratic.loss_star, rank)
+    return Fit(theta[:-1].copy(), float(theta[-1]), quadratic.loss_star, rank, l2=quadratic.l2)
 
 
 def analyze(X, y) -> Theory:

@@ -15,6 +15,7 @@ import streamlit as st
 import gdcore
 from gdcore.dashboard import experiment
 from gdcore.dashboard.compare import results_table
+from gdcore.dashboard.explain import optimum_name
 from ui import cache
 
 
@@ -51,14 +52,20 @@ def compare_section(prepared, runs, parameter_names: list[str], prepared_key, pl
                 "α": st.column_config.NumberColumn(format="%g"),
                 "batch": st.column_config.NumberColumn(help="Rows per update; 0 = the full batch."),
                 "reached optimum at epoch": st.column_config.NumberColumn(
-                    help="First epoch that closed 99.9% of the starting loss gap to the least-squares "
-                    "minimum; empty if the run did not get there (or diverged)."
+                    help="First epoch that closed 99.9% of the starting loss gap to the "
+                    f"{optimum_name(prepared.fit.l2)} minimum; empty if the run did not get there (or diverged)."
                 ),
             },
         )
+        penalized = (
+            f" With λ = {prepared.fit.l2:g}, best and final MSE are of the penalized loss MSE + λ‖w‖² (the test "
+            "MSE is not)."
+            if prepared.fit.l2
+            else ""
+        )
         st.caption(
             "Click a column's header to sort. Parameters are at each run's best epoch; "
-            "x − x* is the distance from the least-squares optimum."
+            f"x − x* is the distance from the {optimum_name(prepared.fit.l2)} optimum.{penalized}"
         )
         st.download_button(
             f"⬇️ Download all {len(runs)} trajectories (one CSV, a run column)"

@@ -42,7 +42,8 @@ def data_section(prepared, runs, settings=None, prepared_key=None, csv_bytes=Non
     main_name, main_run = next(iter(runs.items()))
     table = experiment.weights_in_units(prepared, main_run)
     index = parameter_names(prepared.train)
-    st.markdown(f"**Best-epoch parameters of {main_name}, beside the least-squares optimum**")
+    optimum = f"ridge optimum (λ = {prepared.fit.l2:g})" if prepared.fit.l2 else "least-squares optimum"
+    st.markdown(f"**Best-epoch parameters of {main_name}, beside the {optimum}**")
     st.dataframe(pd.DataFrame(table, index=index), width="stretch")
     if settings is not None and prepared_key is not None:
         degree_sweep_section(prepared, settings, prepared_key, csv_bytes)

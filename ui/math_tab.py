@@ -82,7 +82,9 @@ def theory_section(prepared, runs, settings: Settings, prepared_key, csv_bytes) 
     the measured rate of each run, and momentum's rate over (α, β)."""
     fit, theory = prepared.fit, prepared.theory
     outlooks = cache.outlooks(prepared_key, settings.run_plan(), csv_bytes)
-    st.markdown("**Theory for this data** (Hessian H = (2/N) AᵀA, A = [X, 1]; full-batch steps)")
+    hessian = "H = (2/N) AᵀA + 2λ·diag(1, …, 1, 0)" if prepared.quadratic.l2 else "H = (2/N) AᵀA"
+    penalty = f", λ = {prepared.quadratic.l2:g}: the ridge loss's" if prepared.quadratic.l2 else ""
+    st.markdown(f"**Theory for this data** (Hessian {hessian}, A = [X, 1]{penalty}; full-batch steps)")
     t1, t2 = st.columns(2)
     raw_kappa, kappa = experiment.condition_summary(prepared)
     t1.metric(

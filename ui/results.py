@@ -8,7 +8,7 @@ import streamlit as st
 
 import gdcore
 from gdcore.dashboard import charts, curves, experiment
-from gdcore.dashboard.explain import describe_status, literal_markdown
+from gdcore.dashboard.explain import describe_status, literal_markdown, optimum_name
 from gdcore.dashboard.settings import ALPHA_CHOICES, Settings
 from ui import cache
 from ui.chart_memo import PAYLOADS, DrawnChart, drawn_chart
@@ -196,7 +196,9 @@ def charts_section(prepared, runs, overlay=None) -> None:
             sources,
             (shown, log_scale, log_epochs),
             lambda: drawn_chart(
-                charts.loss_chart(charts.loss_table(charted, test), fit.loss, log_scale, log_epochs)
+                charts.loss_chart(
+                    charts.loss_table(charted, test), fit.loss, log_scale, log_epochs, penalized=bool(fit.l2)
+                )
             ),
         )
     )
@@ -210,7 +212,9 @@ def charts_section(prepared, runs, overlay=None) -> None:
             sources,
             (shown, log_epochs),
             lambda: drawn_chart(
-                charts.parameter_chart(charts.parameter_table(charted, names), optimum, log_epochs)
+                charts.parameter_chart(
+                    charts.parameter_table(charted, names), optimum, log_epochs, penalized=bool(fit.l2)
+                )
             ),
         )
     )
@@ -228,6 +232,7 @@ def charts_section(prepared, runs, overlay=None) -> None:
                     main_run.best_epoch,
                     feature,
                     target,
+                    penalized=bool(fit.l2),
                 )
             ),
         )
@@ -318,7 +323,11 @@ def landscape(prepared, runs, names) -> None:
         f"Tick **▶ Play** under the landscape to watch the descent: {race}the big dot is the latest drawn "
         "epoch at the play head, and the **Epoch** slider sets where play starts."
     )
-    held = " The other parameters are held at their least-squares values." if len(names) > 2 else ""
+    held = (
+        f" The other parameters are held at their {optimum_name(prepared.fit.l2)} values."
+        if len(names) > 2
+        else ""
+    )
     st.caption(
         f"{literal_markdown(u_name)} and {literal_markdown(v_name)} are drawn at the same scale, so the bowl's "
         "true shape shows: round contours "

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from gdcore.dashboard.experiment import LandscapeView, MomentumMap
+from gdcore.dashboard.explain import loss_name, optimum_name
 from gdcore.landscape import clip_polyline
 from gdcore.limits import StepLimits
 from gdcore.theory import Fit
@@ -195,9 +196,14 @@ def _color(field: str, domain: Sequence[str], palette: Sequence[str], title: str
 
 
 def loss_chart(
-    table: pd.DataFrame, optimum_loss: float, log_scale: bool = True, log_epochs: bool = False
+    table: pd.DataFrame,
+    optimum_loss: float,
+    log_scale: bool = True,
+    log_epochs: bool = False,
+    penalized: bool = False,
 ) -> ChartSpec:
-    """Loss per epoch for each run, the least-squares minimum as a dashed rule, best epochs marked.
+    """Loss per epoch for each run, the least-squares minimum as a dashed rule, best epochs marked
+    (`penalized`: the losses are of MSE + lambda ||w||^2 and the rule is the ridge minimum, said so).
 
     The log loss axis has ticks at 1, 2, 5 x 10^k (or powers of ten over many decades: `log_ticks`) up
     to the power of ten above the largest loss; `log_epochs` puts the epochs on a log axis too (symlog,
@@ -209,7 +215,7 @@ def loss_chart(
     lows += [optimum_loss] if optimum_loss > 0 else []
     log_scale = log_scale and bool(lows)
     two_series = table["series"].nunique() > 1
-    minimum = pd.DataFrame({"loss": [optimum_loss], "label": ["least-squares minimum"]})
+    minimum = pd.DataFrame({"loss": [optimum_loss], "label": [f"{optimum_name(penalized)} minimum"]})
     params: dict[str, object] = {}
     if log_scale:
         floor = 0.9 * min(lows)
@@ -223,7 +229,9 @@ def loss_chart(
     if log_epochs:
         params["epoch_ticks"] = epoch_ticks(int(table["epoch"].max()))
     return ChartSpec(
-        _loss_template(runs, log_scale, two_series, log_epochs), {"loss": table, "minimum": minimum}, params
+        _loss_template(runs, log_scale, two_series, log_epochs, penalized),
+        {"loss": table, "minimum": minimum},
+        params,
     )
 
 
@@ -286,8 +294,13 @@ def _title(text: str, subtitle: str = "") -> alt.Title:
 
 @template
 def _loss_template(
-    runs: tuple[str, ...], log_scale: bool, two_series: bool, log_epochs: bool = False
+    runs: tuple[str, ...],
+    log_scale: bool,
+    two_series: bool,
+    log_epochs: bool = False,
+    penalized: bool = False,
 ) -> alt.TopLevelMixin:
+    loss = loss_name(penalized)
     y_scale = (
         alt.Scale(type="log", domainMin=alt.ExprRef("loss_floor")) if log_scale else alt.Scale(zero=False)
     )
@@ -302,7 +315,10 @@ def _loss_template(
     line = base.mark_line(strokeWidth=2.5, clip=True).encode(
         x=x,
         y=alt.Y(
-            "loss:Q", title="MSE (loss)" + (", log scale" if log_scale else ""), scale=y_scale, axis=y_axis
+            "loss:Q",
+            title=f"{loss} (loss)" + (", log scale" if log_scale else ""),
+            scale=y_scale,
+            axis=y_axis,
         ),
         color=color,
         strokeDash=alt.StrokeDash(
@@ -317,7 +333,7 @@ def _loss_template(
             alt.Tooltip("run:N", title="Run"),
             alt.Tooltip("series:N", title="Series"),
             alt.Tooltip("epoch:Q", title="Epoch", format=","),
-            alt.Tooltip("loss:Q", title="MSE", format=",.4f"),
+            alt.Tooltip("loss:Q", title=loss, format=",.4f"),
         ],
     )
     best = (
@@ -330,7 +346,7 @@ def _loss_template(
             tooltip=[
                 alt.Tooltip("run:N", title="Run"),
                 alt.Tooltip("epoch:Q", title="Best epoch", format=","),
-                alt.Tooltip("loss:Q", title="Best MSE", format=",.4f"),
+                alt.Tooltip("loss:Q", title=f"Best {loss}", format=",.4f"),
             ],
         )
     )
@@ -339,11 +355,14 @@ def _loss_template(
         .mark_rule(color=COLORS["optimum"], strokeDash=[6, 4], strokeWidth=2)
         .encode(
             y="loss:Q",
-            tooltip=[alt.Tooltip("label:N", title=" "), alt.Tooltip("loss:Q", title="MSE*", format=",.4f")],
+            tooltip=[
+                alt.Tooltip("label:N", title=" "),
+                alt.Tooltip("loss:Q", title=f"{loss} *", format=",.4f"),
+            ],
         )
     )
     chart = (line + best + rule).properties(
-        title=_title("Loss per epoch", "red dashed: the least-squares minimum"), height=320
+        title=_title("Loss per epoch", f"red dashed: the {optimum_name(penalized)} minimum"), height=320
     )
     params = [_value("loss_floor", 1.0), _value("loss_ticks", [1.0])] if log_scale else []
     params += [_value("epoch_ticks", [0])] if log_epochs else []
@@ -385,8 +404,11 @@ def parameter_styles(names: Sequence[str]) -> tuple[list[str], list[list[int]]]:
     return colours, dashes
 
 
-def parameter_chart(table: pd.DataFrame, optimum: Mapping[str, float], log_epochs: bool = False) -> ChartSpec:
-    """Each parameter per epoch, with a thin line at its least-squares value (labelled "w*", "b*").
+def parameter_chart(
+    table: pd.DataFrame, optimum: Mapping[str, float], log_epochs: bool = False, penalized: bool = False
+) -> ChartSpec:
+    """Each parameter per epoch, with a thin line at its least-squares value (labelled "w*", "b*"; the
+    ridge solution's, said so, when `penalized`).
 
     A run that diverges grows geometrically: the value axis becomes a symmetric log axis with ticks at
     0 and powers of ten, labelled in e-notation past a million.
@@ -407,13 +429,17 @@ def parameter_chart(table: pd.DataFrame, optimum: Mapping[str, float], log_epoch
         params["epoch_ticks"] = epoch_ticks(int(table["epoch"].max()))
     if len(runs) > 1 and len(names) > MAX_DASHED_PARAMETERS:
         params["shown_parameter"] = names[0]
-    template = _parameter_template(names, runs, symlog, log_epochs)
+    template = _parameter_template(names, runs, symlog, log_epochs, penalized)
     return ChartSpec(template, {"parameters": table, "optimum": targets}, params)
 
 
 @template
 def _parameter_template(
-    names: tuple[str, ...], runs: tuple[str, ...], symlog: bool, log_epochs: bool = False
+    names: tuple[str, ...],
+    runs: tuple[str, ...],
+    symlog: bool,
+    log_epochs: bool = False,
+    penalized: bool = False,
 ) -> alt.TopLevelMixin:
     """One run: a colour (and past ten weights a dash) per parameter. Several runs: a colour per run (as
     in every other chart) and a dash pattern per parameter, or, with more than MAX_DASHED_PARAMETERS,
@@ -491,7 +517,7 @@ def _parameter_template(
                 x=alt.value("width"), y=alt.Y("value:Q"), text="label:N", color=rule_color, tooltip=tooltip
             )
         )
-    subtitle = "thin " + ("grey " if several else "") + "lines: the least-squares values"
+    subtitle = "thin " + ("grey " if several else "") + f"lines: the {optimum_name(penalized)} values"
     top_legend = runs if several else names  # (several runs: the dash legend is under the chart)
     legend_rows = math.ceil(len(top_legend) / legend_columns(top_legend, 300 if several else 250))
     bottom_legend = 45 if several and not pick else 0
@@ -590,16 +616,17 @@ def fit_chart(
     start_epoch: int,
     x_title: str = "x",
     y_title: str = "y",
+    penalized: bool = False,
 ) -> ChartSpec:
-    """The data, the least-squares line, and the fitted line at the epoch chosen with the slider under
-    the chart (a client-side Vega-Lite parameter: scrubbing needs no rerun). The slider runs over the
-    epochs, 0 to the last, one at a time; when only some epochs are drawn (long runs), the line and its
-    label are those of the drawn epoch nearest the slider."""
+    """The data, the least-squares line (the ridge line when `penalized`), and the fitted line at the
+    epoch chosen with the slider under the chart (a client-side Vega-Lite parameter: scrubbing needs no
+    rerun). The slider runs over the epochs, 0 to the last, one at a time; when only some epochs are
+    drawn (long runs), the line and its label are those of the drawn epoch nearest the slider."""
     y_lo = float(min(points["y"].min(), optimum["y"].min()))
     y_hi = float(max(points["y"].max(), optimum["y"].max()))
     pad = 0.1 * (y_hi - y_lo or 1.0)
     return ChartSpec(
-        _fit_template(x_title, y_title),
+        _fit_template(x_title, y_title, penalized),
         {"points": points, "lines": lines, "least_squares": optimum},
         {
             "epoch": int(start_epoch),
@@ -612,7 +639,8 @@ def fit_chart(
 
 
 @template
-def _fit_template(x_title: str = "x", y_title: str = "y") -> alt.TopLevelMixin:
+def _fit_template(x_title: str = "x", y_title: str = "y", penalized: bool = False) -> alt.TopLevelMixin:
+    loss = loss_name(penalized)
     # The slider's end is set per run (ChartSpec.bindings): one template for every number of epochs.
     y_scale = alt.Scale(domainMin=alt.ExprRef("y_lo"), domainMax=alt.ExprRef("y_hi"))
     dots = (
@@ -649,7 +677,7 @@ def _fit_template(x_title: str = "x", y_title: str = "y") -> alt.TopLevelMixin:
                 alt.Tooltip("epoch:Q", title="Epoch", format=","),
                 alt.Tooltip("w:Q", format=",.4f"),
                 alt.Tooltip("b:Q", format=",.4f"),
-                alt.Tooltip("loss:Q", title="MSE", format=",.4f"),
+                alt.Tooltip("loss:Q", title=loss, format=",.4f"),
             ],
         )
     )
@@ -657,7 +685,7 @@ def _fit_template(x_title: str = "x", y_title: str = "y") -> alt.TopLevelMixin:
         current.transform_filter(alt.datum.left)
         .transform_calculate(
             text="'epoch ' + format(datum.epoch, ',') + ':  w = ' + format(datum.w, ',.3f') + ',  b = '"
-            " + format(datum.b, ',.3f') + ',  MSE = ' + format(datum.loss, ',.2f')"
+            f" + format(datum.b, ',.3f') + ',  {loss} = ' + format(datum.loss, ',.2f')"
         )
         .mark_text(align="left", baseline="top", dx=6, dy=6, fontSize=13, color=COLORS["loss"])
         .encode(x=alt.value(0), y=alt.value(0), text="text:N")
@@ -666,7 +694,10 @@ def _fit_template(x_title: str = "x", y_title: str = "y") -> alt.TopLevelMixin:
         alt.layer(dots, best_line, fitted, label)
         .add_params(*play_params(), _value("y_lo"), _value("y_hi", 1.0))
         .properties(
-            title=_title("Data and fitted line", "blue: the epoch shown, red: least squares"),
+            title=_title(
+                "Data and fitted line",
+                f"blue: the epoch shown, red: {'ridge' if penalized else 'least squares'}",
+            ),
             height=340,
         )
     )

@@ -19,6 +19,7 @@ from gdcore.dashboard.charts import (
     template,
 )
 from gdcore.dashboard.experiment import Prepared
+from gdcore.dashboard.explain import loss_name
 from gdcore.features import condition_by_degree, polynomial_features
 from gdcore.trajectory import Trajectory
 
@@ -97,7 +98,7 @@ def curve_chart(
 @template
 def _curve_template(degree: int, target: str, penalized: bool) -> alt.TopLevelMixin:
     scale = alt.Scale(domainMin=alt.ExprRef("lo"), domainMax=alt.ExprRef("hi"), nice=False)
-    loss_name = "J = MSE + λ‖w‖²" if penalized else "MSE"
+    loss = loss_name(penalized)
     optimum_name = "ridge optimum" if penalized else "least squares"
     dots = (
         alt.Chart(alt.NamedData(name="curve_points"))
@@ -127,14 +128,14 @@ def _curve_template(degree: int, target: str, penalized: bool) -> alt.TopLevelMi
                 alt.Tooltip("epoch:Q", title="Epoch", format=","),
                 alt.Tooltip("x:Q", format=",.3f"),
                 alt.Tooltip("y_hat:Q", title="ŷ", format=",.3f"),
-                alt.Tooltip("loss:Q", title=loss_name, format=",.4f"),
+                alt.Tooltip("loss:Q", title=loss, format=",.4f"),
             ],
         )
     )
     label = (
         current.transform_filter(alt.datum.first)
         .transform_calculate(
-            text=f"'epoch ' + format(datum.epoch, ',') + ':  {loss_name} = ' + format(datum.loss, ',.4~g')"
+            text=f"'epoch ' + format(datum.epoch, ',') + ':  {loss} = ' + format(datum.loss, ',.4~g')"
         )
         .mark_text(align="left", baseline="top", dx=6, dy=6, fontSize=13, color=COLORS["loss"])
         .encode(x=alt.value(0), y=alt.value(0), text="text:N")

@@ -384,11 +384,15 @@ def safe_step(
 
 
 def weights_in_units(prepared: Prepared, run: Trajectory) -> dict[str, list[float]]:
-    """The best epoch's weights and bias beside the least-squares optimum (w*, b*), as fitted, and both
-    again in the original units when the features were standardized."""
+    """The best epoch's weights and bias beside the optimum (w*, b*) of the loss minimised (least
+    squares, or the ridge solution with a penalty), as fitted, and both again in the original units when
+    the features were standardized."""
     pairs = {
         "best epoch": (run.best_weights, run.best_bias),
-        "least squares (w*, b*)": (prepared.fit.weights, prepared.fit.bias),
+        f"{'ridge' if prepared.fit.l2 else 'least squares'} (w*, b*)": (
+            prepared.fit.weights,
+            prepared.fit.bias,
+        ),
     }
     scaled = prepared.scaler is not None
     table = {

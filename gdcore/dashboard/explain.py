@@ -106,6 +106,16 @@ def _batch_phrase(outlook: Outlook) -> str:
     return f"mini-batches of {outlook.spec.batch_size:,}"
 
 
+def loss_name(l2: float) -> str:
+    """What a run's loss is called: "MSE", or with a ridge penalty l2 = lambda > 0 the penalized loss."""
+    return "MSE + λ‖w‖²" if l2 else "MSE"
+
+
+def optimum_name(l2: float) -> str:
+    """Whose minimum the runs approach: least squares', or with a ridge penalty the ridge solution's."""
+    return "ridge" if l2 else "least-squares"
+
+
 def describe_status(
     run: Trajectory, fit: Fit, outlook: Outlook, names: Sequence[str] | None = None
 ) -> Status:
@@ -155,7 +165,8 @@ def describe_status(
             "〰️",
             f"**Not converging**: {name} reached the optimum (99.9% of the starting gap closed) at epoch "
             f"{reached:,} but did not stay there: at the end {1 - closed_end:.2%} of the gap is open "
-            f"again (MSE {run.loss[-1]:,.3f} against the minimum {optimum:,.3f}). {_bounce_reason(outlook)}",
+            f"again ({loss_name(fit.l2)} {run.loss[-1]:,.3f} against the minimum {optimum:,.3f}). "
+            + _bounce_reason(outlook),
             "not converging",
         )
     if not_converging(run, optimum):
@@ -164,7 +175,8 @@ def describe_status(
             "〰️",
             f"**Not converging**: after {run.epochs_run:,} epochs the loss is no longer getting lower (its "
             "last value is above its lowest before the last tenth of the run), with "
-            f"{1 - closed_end:.1%} of the starting gap still open (MSE {run.loss[-1]:,.3f} against the "
+            f"{1 - closed_end:.1%} of the starting gap still open ({loss_name(fit.l2)} {run.loss[-1]:,.3f} "
+            "against the "
             f"minimum {optimum:,.3f}). {_bounce_reason(outlook)}",
             "not converging",
         )
@@ -217,13 +229,14 @@ def _converged(
     optimum = fit.loss
     if run.loss[0] - optimum <= 0 or reached == 0:
         text = (
-            f"**Converged**: it started at the optimum (MSE {run.loss[0]:,.3f}, the least-squares "
-            f"minimum {optimum:,.3f})."
+            f"**Converged**: it started at the optimum ({loss_name(fit.l2)} {run.loss[0]:,.3f}, the "
+            f"{optimum_name(fit.l2)} minimum {optimum:,.3f})."
         )
         return Status("success", "✅", text, "converged")
     lead = (
         f"**Converged**: reached the optimum (99.9% of the starting gap closed) at epoch {reached:,}; "
-        f"MSE {run.loss[-1]:,.3f} at the end against the least-squares minimum {optimum:,.3f}.{tol_stop}"
+        f"{loss_name(fit.l2)} {run.loss[-1]:,.3f} at the end against the {optimum_name(fit.l2)} minimum "
+        f"{optimum:,.3f}.{tol_stop}"
     )
     valley = _flat_valley(run, fit, outlook, names)
     if valley:
