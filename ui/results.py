@@ -7,11 +7,10 @@ import math
 import streamlit as st
 
 import gdcore
-from gdcore.dashboard import charts, curves, experiment
+from gdcore.dashboard import charts, curves, experiment, singlestep
 from gdcore.dashboard.explain import describe_status, literal_markdown, optimum_name
 from gdcore.dashboard.settings import ALPHA_CHOICES, Settings
-from ui import cache
-from ui.budget import trial_runs, untried_step_note
+from ui import cache, landscape_tools
 from ui.chart_memo import PAYLOADS, DrawnChart, drawn_chart
 
 AFTER_CHARTS = "after-charts"  # the anchor the skip link above the charts points to
@@ -127,11 +126,9 @@ def set_alpha(alpha: float) -> None:
 def suggest_step(prepared, plan: experiment.RunPlan, prepared_key, csv_bytes) -> None:
     """A button that sets a step the user can choose on the slider and that has been run, with every
     chosen optimizer, without diverging (`experiment.safe_step`; its runs are cached, so the click
-    finds them ready). Its trial runs stay within what the page spends without asking (`trial_runs`);
-    when not one fits, the step is offered untried and the page says so. Says why when there is none."""
-    tries, cost = trial_runs(prepared, plan)
+    finds them ready). Says why when there is none."""
     step = experiment.safe_step(
-        prepared, plan, ALPHA_CHOICES, lambda trial: cache.run(prepared_key, trial, csv_bytes), tries
+        prepared, plan, ALPHA_CHOICES, lambda trial: cache.run(prepared_key, trial, csv_bytes)
     )
     several = len(plan.specs) > 1
     if step is not None:
@@ -145,13 +142,6 @@ def suggest_step(prepared, plan: experiment.RunPlan, prepared_key, csv_bytes) ->
         button_col, why_col = st.columns([1, 4], vertical_alignment="center")
         button_col.button(f"Set α = {step:g}", key="suggested_alpha", on_click=set_alpha, args=(step,))
         why_col.caption(why)
-        return
-    ceiling = experiment.step_ceiling(prepared, plan)
-    untried = experiment.choice_at_most(ceiling, ALPHA_CHOICES) if tries == 0 else None
-    if untried is not None:
-        button_col, why_col = st.columns([1, 4], vertical_alignment="center")
-        button_col.button(f"Set α = {untried:g}", key="suggested_alpha", on_click=set_alpha, args=(untried,))
-        why_col.caption(untried_step_note(untried, ceiling, cost))
         return
     lowest = ALPHA_CHOICES[0]
     needs = [
@@ -315,24 +305,41 @@ def landscape(prepared, runs, names) -> None:
             return
     i, j = names.index(u_name), names.index(v_name)
 
-    def draw():
+    main_run = next(iter(runs.values()))
+    step_epoch = landscape_tools.step_controls(main_run.epochs_run)
+    clicks = landscape_tools.click_options(names)
+
+    def tables():
         view = experiment.landscape_view(prepared, runs, i, j)
-        contours, path_table, marks = charts.landscape_tables(view, 800)
-        return view, drawn_chart(
-            charts.landscape_chart(contours, path_table, marks, view.bounds, u_name, v_name)
+        return view, charts.landscape_tables(view, 800)
+
+    def draw(view, tables, arrows=None):
+        return drawn_chart(
+            charts.landscape_chart(*tables, view.bounds, u_name, v_name, arrows, step_epoch, bool(clicks))
         )
 
-    view, chart = PAYLOADS.get(
-        "landscape", (prepared, *runs.values()), (tuple(runs), i, j, u_name, v_name), draw
-    )
-    show_chart(chart)
+    sources = (prepared, *runs.values())
+    view, drawn = PAYLOADS.get("landscape_tables", sources, (tuple(runs), i, j), tables)
+    if step_epoch is None:
+        chart = PAYLOADS.get(
+            "landscape", sources, (tuple(runs), i, j, u_name, v_name, bool(clicks)), lambda: draw(view, drawn)
+        )
+    else:  # one chart per epoch stepped through: drawn now, not kept
+        step = singlestep.epoch_step(prepared, main_run, step_epoch)
+        chart = draw(view, drawn, singlestep.step_arrows(step, i, j, view.bounds))
+    show_chart(chart, **clicks)
+    landscape_tools.click_notice(names)
     for name, off in view.off_chart.items():
         st.caption(literal_markdown(experiment.off_chart_note(name, off, u_name, v_name)))
-    race = "every run's point moves at once, a race; " if len(runs) > 1 else ""
-    st.caption(
-        f"Tick **▶ Play** under the landscape to watch the descent: {race}the big dot is the latest drawn "
-        "epoch at the play head, and the **Epoch** slider sets where play starts."
-    )
+    if step_epoch is not None:
+        literal = [literal_markdown(name) for name in names]
+        landscape_tools.step_panel(step, literal, i, j, len(runs) > 1)
+    else:
+        race = "every run's point moves at once, a race; " if len(runs) > 1 else ""
+        st.caption(
+            f"Tick **▶ Play** under the landscape to watch the descent: {race}the big dot is the latest drawn "
+            "epoch at the play head, and the **Epoch** slider sets where play starts."
+        )
     held = (
         f" The other parameters are held at their {optimum_name(prepared.fit.l2)} values."
         if len(names) > 2

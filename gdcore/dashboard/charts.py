@@ -18,6 +18,7 @@ import pandas as pd
 
 from gdcore.dashboard.experiment import LandscapeView, MomentumMap
 from gdcore.dashboard.explain import loss_name, optimum_name
+from gdcore.dashboard.singlestep import GD_ARROW, GRADIENT_ARROW, TAKEN_ARROW
 from gdcore.landscape import clip_polyline
 from gdcore.limits import StepLimits
 from gdcore.theory import Fit
@@ -574,9 +575,17 @@ PLAY_HOLD = 0.1  # of the run's length: how long the last epoch stays before sta
 PLAYHEAD = "(clock_toggle && clock_toggle.s === epoch ? min(clock_toggle.e, last_epoch) : epoch)"
 
 
-def play_params(start: int = 0) -> list[alt.Parameter]:
+def play_params(start: int = 0, bound: bool = True) -> list[alt.Parameter]:
     """The controls under a chart: Play (a checkbox), the speed, and the epoch slider (its end set per
-    run through ChartSpec.bindings); `last_epoch` is the run's last epoch."""
+    run through ChartSpec.bindings); `last_epoch` is the run's last epoch. Not `bound`: the same
+    parameters without controls (the page's single-step control sets `epoch`, and nothing plays)."""
+    if not bound:
+        return [
+            _value("playing", False),
+            _value("seconds", PLAY_SECONDS[1]),
+            _value("epoch", start),
+            _value("last_epoch", 1),
+        ]
     return [
         alt.param(name="playing", value=False, bind=alt.binding_checkbox(name="▶ Play ")),
         alt.param(
@@ -818,24 +827,37 @@ def landscape_chart(
     bounds: np.ndarray,
     u_title: str,
     v_title: str,
+    arrows: pd.DataFrame | None = None,
+    step_epoch: int | None = None,
+    clickable: bool = False,
 ) -> ChartSpec:
     """J(u, v)'s level sets (exact ellipses, 1-2-5 steps of height above the minimum) and each run's
     path over them, u and v at equal scale: the box `bounds` is always shown, and the browser widens
     whichever side the plot's aspect leaves room for (Vega-Lite expressions of the plot's width and
     height), so a round bowl is drawn round at any screen width. Where a path leaves the picture, an
-    arrow at the edge points the way it went, labelled with the last epoch seen."""
+    arrow at the edge points the way it went, labelled with the last epoch seen.
+
+    Single step (`arrows`, `singlestep.step_arrows`'s table, and `step_epoch`): the play head stays at
+    that epoch (no play controls: the page's step control is the one epoch control) and the arrows are
+    drawn from it. `clickable`: a click anywhere on the plot selects the point under it (the selection
+    CLICK_SELECTION, a grid of CLICK_CELLS x CLICK_CELLS invisible cells over whatever the plot shows),
+    for the page to make it the start."""
     centre = bounds.mean(axis=1)
     half = (bounds[:, 1] - bounds[:, 0]) / 2
     runs = tuple(dict.fromkeys(path["run"]))
     params = {"cu": float(centre[0]), "cv": float(centre[1]), "hu": float(half[0]), "hv": float(half[1])}
     epochs = path["epoch"][path["dot"]]
     last = int(epochs.max()) if len(epochs) else 0
-    params |= {"epoch": last, "last_epoch": last}
+    stepping = arrows is not None
+    params |= {"epoch": int(step_epoch) if stepping and step_epoch is not None else last, "last_epoch": last}
+    datasets = {"contours": contours, "path": path, "marks": marks}
     return ChartSpec(
-        _landscape_template(runs, u_title, v_title),
-        {"contours": contours, "path": path, "marks": marks},
+        _landscape_template(
+            runs, u_title, v_title, stepping, clickable, tuple(arrows["arrow"]) if stepping else ()
+        ),
+        datasets | ({"arrows": arrows} if stepping else {}),
         params,
-        {"epoch": {"max": last}},
+        {} if stepping else {"epoch": {"max": last}},
     )
 
 
@@ -844,7 +866,14 @@ def _in_view(u: str, v: str) -> str:
 
 
 @template
-def _landscape_template(runs: tuple[str, ...], u_title: str, v_title: str) -> alt.TopLevelMixin:
+def _landscape_template(
+    runs: tuple[str, ...],
+    u_title: str,
+    v_title: str,
+    stepping: bool = False,
+    clickable: bool = False,
+    arrow_names: tuple[str, ...] = (),
+) -> alt.TopLevelMixin:
     # Units per pixel, the same on both axes: the larger of what each side of the box needs; the domain
     # of each axis is then its centre +- half the plot's size in pixels times that.
     scale_params = [
@@ -1018,11 +1047,13 @@ def _landscape_template(runs: tuple[str, ...], u_title: str, v_title: str) -> al
         for start in (True, False)
         for halo in ({"stroke": "white", "strokeWidth": 4, "strokeJoin": "round"}, {})
     ]  # fmt: skip
+    clicks = [_click_cells(scale, axis, u_title, v_title)] if clickable else []
+    steps = _step_arrows(scale, u_title, v_title, arrow_names) if arrow_names else []
     return (
-        alt.layer(levels, trail, dots, arrows, *labels, points, *names, now_dots, now_label)
+        alt.layer(*clicks, levels, trail, dots, arrows, *labels, points, *names, now_dots, *steps, now_label)
         .resolve_scale(color="independent")
         .add_params(*(_value(name) for name in ("cu", "cv")), _value("hu", 1.0), _value("hv", 1.0))
-        .add_params(*play_params())
+        .add_params(*play_params(bound=not stepping))
         .add_params(*scale_params)
         .properties(
             title=_title(
@@ -1031,6 +1062,71 @@ def _landscape_template(runs: tuple[str, ...], u_title: str, v_title: str) -> al
             height=520,
         )
     )
+
+
+CLICK_SELECTION = "start_click"  # the landscape's click selection: the only one that reruns the page
+CLICK_CELLS = 40  # the click grid's cells per side: a click picks the centre of the cell under it
+# The single-step arrows and their colours, in the legend's order.
+STEP_ARROW_COLORS = {GRADIENT_ARROW: "#C2255C", TAKEN_ARROW: COLORS["start"], GD_ARROW: "#F59F00"}
+
+
+def _click_cells(scale, axis, u_title: str, v_title: str) -> alt.Chart:
+    """Invisible cells tiling the plot (computed in the browser from the axes' current ends, so they
+    cover whatever the plot shows at any width), under every other layer; a click selects the centre
+    (u, v) of the cell under the pointer."""
+    n = CLICK_CELLS
+    return (
+        alt.Chart(alt.sequence(0, n * n, as_="cell"))
+        .transform_calculate(
+            u=f"u_lo + (datum.cell % {n} + 0.5) * (u_hi - u_lo) / {n}",
+            v=f"v_lo + (floor(datum.cell / {n}) + 0.5) * (v_hi - v_lo) / {n}",
+        )
+        .transform_calculate(
+            u_a=f"datum.u - (u_hi - u_lo) / {2 * n}",
+            u_b=f"datum.u + (u_hi - u_lo) / {2 * n}",
+            v_a=f"datum.v - (v_hi - v_lo) / {2 * n}",
+            v_b=f"datum.v + (v_hi - v_lo) / {2 * n}",
+        )
+        .mark_rect(opacity=0, cursor="crosshair")
+        .encode(
+            x=alt.X("u_a:Q", title=u_title, scale=scale("u"), axis=axis),
+            x2="u_b:Q",
+            y=alt.Y("v_a:Q", title=v_title, scale=scale("v"), axis=axis),
+            y2="v_b:Q",
+        )
+        .add_params(alt.selection_point(name=CLICK_SELECTION, fields=["u", "v"], on="click", clear=False))
+    )
+
+
+def _step_arrows(scale, u_title: str, v_title: str, names: tuple[str, ...]) -> list[alt.Chart]:
+    """The single-step arrows `names` (data set "arrows": tail u, v, tip u2, v2, the tip's angle): a
+    shaft and a triangle at the tip, coloured by arrow, named in a legend above the plot (only the
+    arrows drawn: plain GD's step is its -alpha grad J, drawn once)."""
+    color = alt.Color(
+        "arrow:N",
+        scale=alt.Scale(domain=list(names), range=[STEP_ARROW_COLORS[name] for name in names]),
+        legend=alt.Legend(title=None, orient="top", direction="vertical", labelLimit=360),
+    )
+    tooltip = [
+        alt.Tooltip("arrow:N", title="Arrow"),
+        alt.Tooltip("u:Q", title=f"from {u_title}", format=",.6g"),
+        alt.Tooltip("v:Q", title=f"from {v_title}", format=",.6g"),
+        alt.Tooltip("u2:Q", title=f"to {u_title}", format=",.6g"),
+        alt.Tooltip("v2:Q", title=f"to {v_title}", format=",.6g"),
+    ]
+    arrows = alt.Chart(_data("arrows"))
+    shafts = arrows.mark_rule(strokeWidth=3, clip=True).encode(
+        x=alt.X("u:Q", scale=scale("u")), x2="u2:Q", y=alt.Y("v:Q", scale=scale("v")), y2="v2:Q",
+        color=color, tooltip=tooltip,
+    )  # fmt: skip
+    tips = arrows.mark_point(shape="triangle-right", size=170, filled=True, opacity=1, clip=True).encode(
+        x=alt.X("u2:Q", scale=scale("u")),
+        y=alt.Y("v2:Q", scale=scale("v")),
+        angle=alt.Angle("angle:Q", scale=None),
+        color=color.legend(None),
+        tooltip=tooltip,
+    )
+    return [shafts, tips]
 
 
 def sweep_table(results: Mapping[str, object], start_loss: float) -> pd.DataFrame:

@@ -1,0 +1,141 @@
+"""Click on the loss landscape to set the start (issue 12 §1), in headless Chromium at 1024 px: the
+click's point (read off the chart's own axis labels) becomes Start w and Start b, the run restarts there
+(its start mark is drawn at that point, the share link carries it); a click beyond the fields' range is
+clamped with a notice; and the play head's timer, which drives the animation, reruns nothing.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from gdcore.dashboard.charts import CLICK_CELLS
+from gdcore.dashboard.charts import COLORS as CHART_COLORS
+
+NUMBER = re.compile(r"^[−-]?[\d,.]+[kM]?$")
+
+
+def landscape(app):
+    chart = app.charts().filter(has_text="Loss landscape").first
+    chart.scroll_into_view_if_needed()
+    app.page.wait_for_timeout(500)
+    return chart
+
+
+def axis_maps(chart) -> tuple:
+    """(pixel -> w, pixel -> b) fitted to the positions of the axes' numeric labels (page pixels)."""
+    labels = chart.evaluate(
+        """(el) => [...el.querySelectorAll('svg g.role-axis')].map((axis) => [...axis.querySelectorAll(
+             'g.role-axis-label text')].map((t) => { const r = t.getBoundingClientRect();
+             return [t.textContent, r.x + r.width / 2, r.y + r.height / 2]; }))"""
+    )
+    maps = []
+    for texts in labels:
+        rows = [(float(t.replace("−", "-").replace(",", "")), x, y) for t, x, y in texts if NUMBER.match(t)]
+        if len(rows) < 4:
+            continue
+        horizontal = abs(rows[-1][1] - rows[0][1]) > abs(rows[-1][2] - rows[0][2])
+        # Inner labels only: those near an end are flush with it (labelFlush), not centred on their tick.
+        (v0, x0, y0), (v1, x1, y1) = rows[1], rows[-2]
+        p0, p1 = (x0, x1) if horizontal else (y0, y1)
+        maps.append((horizontal, lambda p, v0=v0, v1=v1, p0=p0, p1=p1: v0 + (p - p0) * (v1 - v0) / (p1 - p0)))
+    [to_w] = {m for h, m in maps if h} or [None]
+    [to_b] = {m for h, m in maps if not h} or [None]
+    return to_w, to_b
+
+
+def plot_box(chart) -> dict:
+    """The plot area: the click grid's layer (it tiles exactly what the axes show)."""
+    box = chart.evaluate(
+        """(el) => { const g = el.querySelector('svg g.mark-rect.role-mark');
+             const r = g.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height,
+             cells: g.childElementCount}; }"""
+    )
+    assert box["cells"] == CLICK_CELLS**2
+    return box
+
+
+def start_mark(chart) -> tuple[float, float]:
+    """The centre (page pixels) of the landscape's start mark (the dark circle)."""
+    found = chart.evaluate(
+        """(el, fill) => [...el.querySelectorAll('svg g.mark-symbol path')].filter((p) =>
+             (p.getAttribute('fill') || '').toLowerCase() === fill.toLowerCase()).map((p) => {
+             const r = p.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })""",
+        CHART_COLORS["start"],
+    )
+    assert len(found) == 1, found
+    return tuple(found[0])
+
+
+def test_a_click_sets_the_start_and_the_run_restarts_there(app_page_at):
+    app = app_page_at(1024).open_until_charts()
+    assert (app.number_value("w0"), app.number_value("b0")) == ("1.00", "0.00")
+    chart = landscape(app)
+    to_w, to_b = axis_maps(chart)
+    box = plot_box(chart)
+    x, y = box["x"] + 0.33 * box["width"], box["y"] + 0.27 * box["height"]
+    want_w, want_b = to_w(x), to_b(y)
+    cell_w = abs(to_w(box["x"] + box["width"] / CLICK_CELLS) - to_w(box["x"]))
+    cell_b = abs(to_b(box["y"] + box["height"] / CLICK_CELLS) - to_b(box["y"]))
+    app.rerun_after(lambda: app.page.mouse.click(x, y))
+    w0, b0 = float(app.number_value("w0")), float(app.number_value("b0"))
+    # the centre of the cell clicked, rounded to the fields' 2 decimals
+    assert abs(w0 - want_w) <= cell_w / 2 + 0.01 and abs(b0 - want_b) <= cell_b / 2 + 0.01, (
+        w0,
+        want_w,
+        b0,
+        want_b,
+    )
+    assert (w0, b0) != (1.0, 0.0)
+    assert float(app.query()["w0"]) == w0 and float(app.query()["b0"]) == b0, "the share link carries it"
+    assert any("Start set from your click" in text for text in app.alerts())
+    # The run starts there: its start mark, read through the redrawn chart's own axes.
+    chart = landscape(app)
+    to_w, to_b = axis_maps(chart)
+    sx, sy = start_mark(chart)
+    box = plot_box(chart)
+    tolerance_w = 2 * abs(to_w(box["x"] + 1) - to_w(box["x"]))  # two pixels
+    tolerance_b = 2 * abs(to_b(box["y"] + 1) - to_b(box["y"]))
+    assert abs(to_w(sx) - w0) <= tolerance_w and abs(to_b(sy) - b0) <= tolerance_b
+    app.assert_no_console_errors()
+
+
+def test_a_click_beyond_the_range_is_clamped_with_a_notice(app_page_at):
+    app = app_page_at(1024).open_until_charts({"w0": "-95"})
+    chart = landscape(app)
+    to_w, _ = axis_maps(chart)
+    box = plot_box(chart)
+    x = box["x"] + 0.02 * box["width"]
+    assert to_w(x) < -100, "the view reaches past the field's range"
+    app.rerun_after(lambda: app.page.mouse.click(x, box["y"] + box["height"] / 2))
+    assert float(app.number_value("w0")) == -100.0
+    assert any("outside -100 to 100, so -100 is used" in text for text in app.alerts())
+    app.assert_no_console_errors()
+
+
+def test_playing_reruns_nothing_while_clicks_are_listened_to(app_page_at):
+    app = app_page_at(1024).open_until_charts()
+    chart = landscape(app)
+    before = app.reruns()
+    play = chart.locator("input[type='checkbox']").first
+    play.check()
+    app.page.wait_for_timeout(3000)  # 30 timer ticks
+    play.uncheck()
+    app.page.wait_for_timeout(500)
+    assert app.reruns() == before, "the timer selection must not rerun the script"
+    app.assert_no_console_errors()
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+def test_single_step_at_other_widths(app_page_at, width):
+    """Single step as a user meets it on a phone and a desktop: the arrows and the equations show."""
+    app = app_page_at(width).open_until_charts()
+    app.switch("single_step")
+    app.rerun_after(lambda: app.widget("step_forward").locator("button").click())
+    assert app.number_value("step_epoch") == "1"
+    chart = landscape(app)
+    assert chart.locator("svg text").filter(has_text="steepest descent").count() == 1
+    assert app.page.get_by_text("4. Update").count() == 1
+    app.page.screenshot(path=f"/tmp/h/cbr/step-{width}.png", full_page=False)
+    app.assert_no_console_errors()

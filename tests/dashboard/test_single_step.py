@@ -1,0 +1,283 @@
+"""Single step and click-to-start on the landscape (issue 12 §1), without a browser.
+
+The numbers single step shows are checked against independent references: the gradient against central
+finite differences of a literal loss (mean((y - Xw - b)^2) + lambda ||w||^2) and against the blog's sums;
+plain GD's update against the run's next recorded parameters and a literal loop; the arrows' endpoints in
+the chart's data against theta_t, theta_{t+1} and the direction of -grad J. The page is driven with
+AppTest; the click's handler is driven with a stand-in for the session state (AppTest cannot click a
+chart: tests/browser/test_click_start_browser.py clicks it in Chromium).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import gdcore
+from gdcore.dashboard import charts, experiment, singlestep
+
+APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
+NUMBER = r"(-?[\d,]*\.?\d+(?:e[+-]?\d+)?)"
+
+
+def literal_loss(X: np.ndarray, y: np.ndarray, theta: np.ndarray, l2: float = 0.0) -> float:
+    total = 0.0
+    for row, target in zip(X, y, strict=True):
+        total += (target - (row @ theta[:-1] + theta[-1])) ** 2
+    return total / len(y) + l2 * float(theta[:-1] @ theta[:-1])
+
+
+def finite_differences(X, y, theta, l2=0.0) -> np.ndarray:
+    """Central differences of the literal loss, step scaled to each parameter."""
+    grad = np.empty_like(theta)
+    for k in range(theta.size):
+        h = 1e-5 * max(1.0, abs(theta[k]))
+        up, down = theta.copy(), theta.copy()
+        up[k] += h
+        down[k] -= h
+        grad[k] = (literal_loss(X, y, up, l2) - literal_loss(X, y, down, l2)) / (2 * h)
+    return grad
+
+
+def prepared(data: gdcore.Dataset, l2: float = 0.0, standardized: bool = False) -> experiment.Prepared:
+    return experiment.prepare(data, standardized=standardized, test_fraction=0.0, split_seed=42, l2=l2)
+
+
+@pytest.fixture(scope="module")
+def blog():
+    return prepared(gdcore.make_data())
+
+
+def shown_numbers(line: str, label: str) -> list[float]:
+    """The number after '= ' that ends each 'label ... = number' part of an equation line."""
+    found = re.findall(
+        re.escape(label) + r"[^;]*= " + NUMBER + r"\.?(?:;|$)", line.replace("(", "").replace(")", "")
+    )
+    return [float(v.replace(",", "")) for v in found]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("blog", 0.0, 1),
+        ("ridge", 0.5, 1),
+        ("three features, ridge", 0.1, 3),
+    ],
+)
+@pytest.mark.parametrize("epoch", [0, 7, 40])
+def test_gradient_matches_finite_differences_and_the_blogs_sums(case, epoch):
+    _, l2, features = case
+    data = prepared(gdcore.make_data(n_features=features, noise=10.0, seed=3), l2=l2)
+    run = gdcore.run(data.train.X, data.train.y, gdcore.RunSpec(alpha=0.02, epochs=50), l2=l2)
+    step = singlestep.epoch_step(data, run, epoch)
+    X, y = data.train.X, data.train.y
+    theta = np.append(run.weights[epoch], run.bias[epoch])
+    np.testing.assert_array_equal(step.theta, theta)
+    fd = finite_differences(X, y, theta, l2)
+    np.testing.assert_allclose(step.grad, fd, rtol=1e-6, atol=1e-6 * np.abs(fd).max())
+    # the blog's sums, -(2/N) sum x (y - y_hat) (+ 2 lambda w) and -(2/N) sum (y - y_hat), as loops
+    residual = [t - (row @ theta[:-1] + theta[-1]) for row, t in zip(X, y, strict=True)]
+    sums = [
+        -2 / len(y) * sum(r * row[k] for r, row in zip(residual, X, strict=True)) for k in range(features)
+    ]
+    sums = [s + 2 * l2 * theta[k] for k, s in enumerate(sums)] + [-2 / len(y) * sum(residual)]
+    np.testing.assert_allclose(step.grad, sums, rtol=1e-9, atol=1e-9 * np.abs(sums).max())
+    assert step.loss == pytest.approx(literal_loss(X, y, theta, l2), rel=1e-9)
+    # ...and the page's own text says those numbers (6 significant digits)
+    names = [f"w{k}" for k in range(features)] + ["b"]
+    i, j = 0, features
+    lines = singlestep.equations(step, names, i, j)
+    gradient_line = next(line for line in lines if line.startswith("**3. Gradient**"))
+    for k in (i, j):
+        [value] = shown_numbers(gradient_line, f"∂J/∂{names[k]} =")
+        assert value == pytest.approx(fd[k], rel=1e-5, abs=1e-9 * np.abs(fd).max())
+    if l2:
+        assert "+ 2λ·w0" in gradient_line and "λ‖w‖²" in lines[1]
+
+
+def literal_gd(x, y, alpha, epochs, w=1.0, b=0.0):
+    out = [(w, b)]
+    for _ in range(epochs):
+        r = y - (w * x + b)
+        w, b = w + alpha * 2 * np.mean(x * r), b + alpha * 2 * np.mean(r)
+        out.append((w, b))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("epoch", [0, 1, 13, 99])
+def test_plain_gd_update_reproduces_the_next_recorded_parameters(blog, epoch):
+    run = gdcore.run(blog.train.X, blog.train.y, gdcore.RunSpec(alpha=0.01, epochs=100))
+    step = singlestep.epoch_step(blog, run, epoch)
+    assert step.plain_gd
+    np.testing.assert_allclose(step.gd_update, step.taken, rtol=1e-9, atol=1e-12)
+    loop = literal_gd(blog.train.X[:, 0], blog.train.y, 0.01, epoch + 1)
+    np.testing.assert_allclose(step.taken, loop[epoch + 1], rtol=1e-9)
+    lines = singlestep.equations(step, ["w", "b"], 0, 1)
+    update = next(line for line in lines if line.startswith("**4. Update**"))
+    assert shown_numbers(update, "w := ") == pytest.approx([loop[epoch + 1][0]], rel=1e-5)
+    assert shown_numbers(update, "b := ") == pytest.approx([loop[epoch + 1][1]], rel=1e-5, abs=1e-6)
+    assert "exactly −α∇J" in lines[-1] and "not" not in lines[-1].split(":")[0]
+    # the prediction line: y_hat of the first rows, from theta_t
+    x, y = blog.train.X[:3, 0], blog.train.y[:3]
+    for xi, yi in zip(x, y, strict=True):
+        assert f"ŷ = {step.theta[0] * xi + step.theta[1]:,.6g} (y = {yi:,.6g})" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        gdcore.RunSpec(optimizer="momentum", alpha=0.01, epochs=30),
+        gdcore.RunSpec(optimizer="adam", alpha=0.5, epochs=30),
+        gdcore.RunSpec(optimizer="gd", alpha=0.01, epochs=30, batch_size=8),
+    ],
+    ids=["momentum", "adam", "gd-minibatch"],
+)
+def test_other_runs_say_their_step_is_not_minus_alpha_gradient(blog, spec):
+    run = gdcore.run(blog.train.X, blog.train.y, spec)
+    step = singlestep.epoch_step(blog, run, 5)
+    assert not step.plain_gd
+    np.testing.assert_allclose(step.taken, np.append(run.weights[6], run.bias[6]))
+    assert np.abs(step.taken - step.gd_update).max() > 1e-6 * np.abs(step.taken).max()
+    lines = singlestep.equations(step, ["w", "b"], 0, 1)
+    assert "**not** the update above" in lines[-1]
+    assert ("mini-batches" in lines[-1]) == (spec.batch_size is not None)
+    arrows = singlestep.step_arrows(step, 0, 1, np.array([[-10.0, 60.0], [-20.0, 20.0]]))
+    assert list(arrows["arrow"]) == [singlestep.GRADIENT_ARROW, singlestep.TAKEN_ARROW, singlestep.GD_ARROW]
+    gd = arrows.set_index("arrow").loc[singlestep.GD_ARROW]
+    np.testing.assert_allclose([gd.u2, gd.v2], step.theta - spec.alpha * step.grad)
+
+
+def test_arrows_in_the_chart_data(blog):
+    runs = {"GD": gdcore.run(blog.train.X, blog.train.y, gdcore.RunSpec(alpha=0.01, epochs=100))}
+    view = experiment.landscape_view(blog, runs, 0, 1)
+    step = singlestep.epoch_step(blog, runs["GD"], 10)
+    arrows = singlestep.step_arrows(step, 0, 1, view.bounds)
+    spec = charts.landscape_chart(
+        *charts.landscape_tables(view, 800), view.bounds, "w", "b", arrows, 10, True
+    )
+    spec.chart.to_dict()  # the template passes Vega-Lite's schema
+    drawn = spec.datasets["arrows"].set_index("arrow")
+    assert list(drawn.index) == [singlestep.GRADIENT_ARROW, singlestep.TAKEN_ARROW]  # GD: its step is −α∇J
+    loop = literal_gd(blog.train.X[:, 0], blog.train.y, 0.01, 11)
+    taken = drawn.loc[singlestep.TAKEN_ARROW]
+    np.testing.assert_allclose([taken.u, taken.v, taken.u2, taken.v2], [*loop[10], *loop[11]], rtol=1e-9)
+    gradient = drawn.loc[singlestep.GRADIENT_ARROW]
+    tail_to_tip = np.array([gradient.u2 - gradient.u, gradient.v2 - gradient.v])
+    fd = finite_differences(blog.train.X, blog.train.y, np.array(loop[10]))
+    cross = tail_to_tip[0] * -fd[1] - tail_to_tip[1] * -fd[0]  # parallel to -grad J: zero
+    assert cross == pytest.approx(0.0, abs=1e-6 * np.hypot(*fd) * np.hypot(*tail_to_tip))
+    assert tail_to_tip @ -fd > 0, "the arrow points down the slope"
+    longer = float(np.max(view.bounds[:, 1] - view.bounds[:, 0]))
+    assert np.hypot(*tail_to_tip) == pytest.approx(singlestep.ARROW_FRACTION * longer)
+    for row in drawn.itertuples():  # the tip's triangle points along the arrow (screen y is down)
+        angle = np.degrees(np.arctan2(row.v2 - row.v, row.u2 - row.u))
+        assert row.angle == pytest.approx((360 - angle) % 360)
+    params = {p["name"]: p for p in spec.vega_lite()["params"]}
+    assert params["epoch"]["value"] == 10 and "bind" not in params["epoch"], "one epoch control: the page's"
+    assert "bind" not in params["playing"]
+    assert params[charts.CLICK_SELECTION]["select"]["on"] == "click"
+
+
+def test_epochs_outside_the_run_are_refused(blog):
+    run = gdcore.run(blog.train.X, blog.train.y, gdcore.RunSpec(epochs=5))
+    for bad in (-1, 6, 2.5, True):
+        with pytest.raises(ValueError, match=f"epoch must be a whole number from 0 to 5; got {bad!r}"):
+            singlestep.epoch_step(blog, run, bad)
+    last = singlestep.epoch_step(blog, run, 5)
+    assert last.taken is None and "the run's last" in singlestep.equations(last, ["w", "b"], 0, 1)[-1]
+    assert list(singlestep.step_arrows(last, 0, 1, np.array([[0.0, 1.0], [0.0, 1.0]]))["arrow"]) == [
+        singlestep.GRADIENT_ARROW
+    ]
+
+
+# --- the page ----------------------------------------------------------------------------------------------
+
+
+def landscape_datasets(at: AppTest) -> dict[str, object]:
+    for chart in at.get("vega_lite_chart"):
+        names = {ds.name for ds in chart.proto.datasets}
+        if "contours" in names:
+            return {"names": names, "proto": chart.proto, "spec": json.loads(chart.proto.spec)}
+    raise AssertionError("no landscape")
+
+
+def step_markdown(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown if m.value.startswith("**") and ". " in m.value[:8]]
+
+
+def test_the_page_steps_one_epoch_at_a_time():
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.run()
+    assert not at.exception
+    chart = landscape_datasets(at)
+    assert "arrows" not in chart["names"]
+    assert list(chart["proto"].selection_mode) == [charts.CLICK_SELECTION], "the timer is not a rerun"
+    at.toggle(key="single_step").set_value(True).run()
+    assert not at.exception and at.number_input(key="step_epoch").value == 0
+    at.button(key="step_forward").click().run()
+    at.button(key="step_forward").click().run()
+    assert at.number_input(key="step_epoch").value == 2
+    at.button(key="step_back").click().run()
+    assert at.number_input(key="step_epoch").value == 1
+    loop = literal_gd(gdcore.make_data().X[:, 0], gdcore.make_data().y, 0.01, 2)
+    lines = step_markdown(at)
+    update = next(line for line in lines if line.startswith("**4. Update**"))
+    assert shown_numbers(update, "w := ") == pytest.approx([loop[2][0]], rel=1e-5)
+    assert "arrows" in landscape_datasets(at)["names"]
+    params = {p["name"]: p for p in landscape_datasets(at)["spec"]["params"]}
+    assert params["epoch"]["value"] == 1 and "bind" not in params["epoch"]
+    # a shorter run: the stepped epoch follows it back into range
+    at.number_input(key="step_epoch").set_value(90).run()
+    at.number_input(key="epochs").set_value(20).run()
+    assert not at.exception and at.number_input(key="step_epoch").value == 20
+    assert any(line.startswith("**4. Update** none") for line in step_markdown(at))
+    at.toggle(key="single_step").set_value(False).run()
+    assert "arrows" not in landscape_datasets(at)["names"] and not step_markdown(at)
+
+
+class FakeState(dict):
+    """The session state as the click handler and keep_in_range read and write it."""
+
+
+@pytest.mark.parametrize(
+    ("point", "w0", "b0", "clamped"),
+    [
+        ({"u": 12.3456, "v": -3.21987}, 12.35, -3.22, False),
+        ({"u": -250.0, "v": 7.0}, -100.0, 7.0, True),
+    ],
+)
+def test_a_click_sets_start_w_and_b(monkeypatch, point, w0, b0, clamped):
+    from ui import landscape_tools
+
+    state = FakeState(w0=1.0, b0=0.0)
+    state[landscape_tools.CLICK] = {"selection": {charts.CLICK_SELECTION: [point]}}
+    monkeypatch.setattr(landscape_tools.st, "session_state", state)
+    landscape_tools.set_start_from_click()
+    assert (state["w0"], state["b0"]) == (w0, b0)
+    notice = state[landscape_tools.CLICK_NOTICE]
+    assert f"w = {w0:g}, b = {b0:g}" in notice
+    assert ("outside -100 to 100, so -100 is used" in notice) == clamped
+
+
+@pytest.mark.parametrize("point", [{}, {"u": "x", "v": 1}, {"u": float("nan"), "v": 0.0}])
+def test_a_click_without_a_usable_point_changes_nothing(monkeypatch, point):
+    from ui import landscape_tools
+
+    state = FakeState(w0=1.0, b0=0.0)
+    state[landscape_tools.CLICK] = {"selection": {charts.CLICK_SELECTION: [point]}}
+    monkeypatch.setattr(landscape_tools.st, "session_state", state)
+    landscape_tools.set_start_from_click()
+    assert (state["w0"], state["b0"]) == (1.0, 0.0)
+    assert "the start is unchanged" in state[landscape_tools.CLICK_NOTICE]
+
+
+def test_click_is_offered_only_on_a_one_feature_landscape():
+    from ui import landscape_tools
+
+    assert landscape_tools.click_options(["w", "b"])["selection_mode"] == [charts.CLICK_SELECTION]
+    assert landscape_tools.click_options(["w[x1]", "w[x2]", "b"]) == {}

@@ -1,0 +1,113 @@
+"""The landscape's two interactions: single step (one epoch forward / back, with the gradient, the step
+and the blog's four equations of that epoch) and a click on the landscape that sets the start."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from gdcore.dashboard.charts import CLICK_SELECTION
+from gdcore.dashboard.singlestep import ARROW_FRACTION, equations
+from ui.state import keep_in_range
+
+STEPPING = "single_step"  # widget key: the single-step toggle
+STEP_EPOCH = "step_epoch"  # widget key: the epoch single step shows (0 .. the first run's last)
+CLICK = "landscape_click"  # widget key: the landscape's click selection
+CLICK_NOTICE = "click_notice"  # session key: what the last click on the landscape did
+CLICKABLE = ["w", "b"]  # the landscape's axes when a click can set the start (Start w, Start b)
+
+
+def step_controls(last_epoch: int) -> int | None:
+    """The single-step toggle and, when on, its epoch control (0 .. `last_epoch`, ±1 per click);
+    returns the epoch to show, or None when single step is off."""
+    on = st.toggle(
+        "Single step: one epoch forward / back",
+        key=STEPPING,
+        help="Shows, for one epoch, the gradient at the run's point, the step it took and the blog's four "
+        "equations with that epoch's numbers. The chart's Play and Epoch controls give way to it.",
+    )
+    if not on:
+        return None
+    if st.session_state.get(STEP_EPOCH, 0) > last_epoch:  # a shorter run than the one stepped before
+        st.session_state[STEP_EPOCH] = last_epoch
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    row.button("◀ Epoch back", key="step_back", on_click=_move, args=(-1, last_epoch))
+    row.number_input(f"Epoch t (0 to {last_epoch:,})", 0, last_epoch, key=STEP_EPOCH, step=1, width=170)
+    row.button("Epoch forward ▶", key="step_forward", on_click=_move, args=(1, last_epoch))
+    return int(st.session_state[STEP_EPOCH])
+
+
+def _move(by: int, last_epoch: int) -> None:
+    st.session_state[STEP_EPOCH] = min(max(int(st.session_state.get(STEP_EPOCH, 0)) + by, 0), last_epoch)
+
+
+def step_panel(step, names: list[str], i: int, j: int, several_runs: bool) -> None:
+    """The four equations of the stepped epoch and what the arrows are."""
+    whose = (
+        "the first run's (the other runs' points stand at the same epoch)" if several_runs else "the run's"
+    )
+    st.caption(
+        f"Epoch {step.epoch:,}, {whose}: the pink arrow points along −∇J, the steepest way down (drawn "
+        f"{ARROW_FRACTION:g} of the picture's longer side long whatever the gradient's size, which is "
+        "written below), "
+        "the dark arrow is the step the run took to epoch t + 1"
+        + (
+            "."
+            if step.plain_gd
+            else ", and the orange one −α∇J, the step full-batch GD would take from here."
+        )
+    )
+    for line in equations(step, names, i, j):
+        st.markdown(line)
+
+
+def click_options(names: list[str]) -> dict:
+    """The landscape's `st.vega_lite_chart` options for a click that sets the start, when its axes are
+    w and b of a one-feature run (the start is one w0 for every weight: with several weights a click
+    could not set just the two drawn)."""
+    if names != CLICKABLE:
+        return {}
+    return {"on_select": set_start_from_click, "selection_mode": [CLICK_SELECTION], "key": CLICK}
+
+
+def set_start_from_click() -> None:
+    """on_select of the landscape: the clicked point's (w, b) become Start w and Start b, rounded to
+    what the number fields show (2 decimals) and kept in their allowed range like a typed value."""
+    state = st.session_state.get(CLICK)
+    points = (state or {}).get("selection", {}).get(CLICK_SELECTION) or []
+    if not points:
+        return
+    point = points[0]
+    try:
+        w0, b0 = float(point["u"]), float(point["v"])
+    except (KeyError, TypeError, ValueError):
+        w0 = b0 = math.nan
+    if not (math.isfinite(w0) and math.isfinite(b0)):
+        st.session_state[CLICK_NOTICE] = (
+            f"The click on the landscape gave no usable point (got {str(point)[:80]}); the start is unchanged."
+        )
+        return
+    for key, label, value in (("w0", "Start w", w0), ("b0", "Start b", b0)):
+        st.session_state[key] = round(value, 2)
+        keep_in_range(key, label)
+    notices = st.session_state.get("range_notices", {})
+    clamped = [notices[key] for key in ("w0", "b0") if key in notices]
+    st.session_state[CLICK_NOTICE] = (
+        f"Start set from your click: w = {st.session_state['w0']:g}, b = {st.session_state['b0']:g}; the run "
+        "starts there now." + (" " + " ".join(clamped) if clamped else "")
+    )
+
+
+def click_notice(names: list[str]) -> None:
+    """Under the landscape: how to set the start with a click, or what the last click did."""
+    notice = st.session_state.pop(CLICK_NOTICE, None)
+    if notice:
+        st.info(notice, icon="🎯")
+    elif names == CLICKABLE:
+        st.caption("Click anywhere on the landscape to start the run there (Start w and Start b follow).")
+    else:
+        st.caption(
+            "A click sets the start only on a one-feature landscape (w, b): here the start is one w for every "
+            "weight, so a click could not move just the two drawn."
+        )
