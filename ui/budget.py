@@ -27,14 +27,37 @@ UPDATE_EVERY_S = 0.25  # the progress bar is redrawn at most this often
 APPROVED_KEY, CANCELLED_KEY = "run_approved", "run_cancelled"
 
 
-def server_budget() -> Budget:
-    """The budget this server allows, from its environment; a bad setting is said once per rerun and the
-    defaults are used (the page still works)."""
+def server_budget(say: bool = True) -> Budget:
+    """The budget this server allows, from its environment; a bad setting is said (unless `say` is False:
+    a caller on a page that has said it already) and the defaults are used (the page still works)."""
     try:
         return Budget.from_environment(os.environ)
     except ValueError as exc:
-        st.error(f"Server setting ignored, defaults used: {exc}.", icon="⚙️")
+        if say:
+            st.error(f"Server setting ignored, defaults used: {exc}.", icon="⚙️")
         return Budget()
+
+
+def trial_runs(prepared, plan: experiment.RunPlan) -> tuple[int, PlanCost]:
+    """How many trial runs of `plan` at other steps (`experiment.safe_step`'s, for a suggested step) the
+    page makes on its own: as many as fit in the time a request takes without asking (each costs what the
+    plan costs: alpha changes no work), at most SAFE_STEP_TRIES; and the plan's cost."""
+    train = prepared.train
+    cost = estimate(plan.specs, train.n_samples, train.n_features)
+    return server_budget(say=False).runs_unasked(cost, experiment.SAFE_STEP_TRIES), cost
+
+
+def untried_step_note(step: float, ceiling: float, cost: PlanCost) -> str:
+    """Why a suggested step is offered without having been run: one run costs more than the page spends
+    without asking."""
+    allowed = server_budget(say=False).ask_above_s
+    return (
+        f"α = {step:g} is the largest slider value at or below {ceiling:.3g}, the chosen optimizers' "
+        "smallest fastest step α_opt (for an adaptive optimizer, a hundredth of its α). It was not run: "
+        f"one run at these settings takes {describe_seconds(cost.seconds)} of this server's time, more than "
+        f"the page spends without asking ({describe_seconds(allowed)}). Setting it runs it like any run, "
+        "and a long one waits to be asked for."
+    )
 
 
 def approve(key: tuple) -> None:

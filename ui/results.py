@@ -11,6 +11,7 @@ from gdcore.dashboard import charts, curves, experiment, singlestep
 from gdcore.dashboard.explain import describe_status, literal_markdown, optimum_name
 from gdcore.dashboard.settings import ALPHA_CHOICES, Settings
 from ui import cache, landscape_tools
+from ui.budget import trial_runs, untried_step_note
 from ui.chart_memo import PAYLOADS, DrawnChart, drawn_chart
 
 AFTER_CHARTS = "after-charts"  # the anchor the skip link above the charts points to
@@ -126,9 +127,11 @@ def set_alpha(alpha: float) -> None:
 def suggest_step(prepared, plan: experiment.RunPlan, prepared_key, csv_bytes) -> None:
     """A button that sets a step the user can choose on the slider and that has been run, with every
     chosen optimizer, without diverging (`experiment.safe_step`; its runs are cached, so the click
-    finds them ready). Says why when there is none."""
+    finds them ready). Its trial runs stay within what the page spends without asking (`trial_runs`);
+    when not one fits, the step is offered untried and the page says so. Says why when there is none."""
+    tries, cost = trial_runs(prepared, plan)
     step = experiment.safe_step(
-        prepared, plan, ALPHA_CHOICES, lambda trial: cache.run(prepared_key, trial, csv_bytes)
+        prepared, plan, ALPHA_CHOICES, lambda trial: cache.run(prepared_key, trial, csv_bytes), tries
     )
     several = len(plan.specs) > 1
     if step is not None:
@@ -142,6 +145,13 @@ def suggest_step(prepared, plan: experiment.RunPlan, prepared_key, csv_bytes) ->
         button_col, why_col = st.columns([1, 4], vertical_alignment="center")
         button_col.button(f"Set α = {step:g}", key="suggested_alpha", on_click=set_alpha, args=(step,))
         why_col.caption(why)
+        return
+    ceiling = experiment.step_ceiling(prepared, plan)
+    untried = experiment.choice_at_most(ceiling, ALPHA_CHOICES) if tries == 0 else None
+    if untried is not None:
+        button_col, why_col = st.columns([1, 4], vertical_alignment="center")
+        button_col.button(f"Set α = {untried:g}", key="suggested_alpha", on_click=set_alpha, args=(untried,))
+        why_col.caption(untried_step_note(untried, ceiling, cost))
         return
     lowest = ALPHA_CHOICES[0]
     needs = [

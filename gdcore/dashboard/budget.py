@@ -186,6 +186,14 @@ class Budget:
             return "refuse"
         return "ask" if cost.seconds > self.ask_above_s else "run"
 
+    def runs_unasked(self, cost: PlanCost, most: int) -> int:
+        """How many runs of `cost` each, one after the other, fit in `ask_above_s` (the server time a
+        request takes without asking its user), at most `most`: the work the page may add on its own, such
+        as the trial runs behind a suggested step."""
+        if cost.seconds <= 0 or math.isinf(self.ask_above_s):
+            return most
+        return min(most, int(self.ask_above_s // cost.seconds))
+
 
 def describe_seconds(seconds: float) -> str:
     """A duration as people say it: "under a second", "about 40 s", "about 3 min", "about 2 h",

@@ -351,27 +351,36 @@ def choice_at_most(value: float, choices: Sequence[float]) -> float | None:
     return max(below) if below else None
 
 
+SAFE_STEP_TRIES = 4  # candidate steps `safe_step` runs at most
+
+
+def step_ceiling(prepared: Prepared, plan: RunPlan) -> float:
+    """The largest step `safe_step` considers: the smallest of the chosen optimizers' alpha_opt (for an
+    adaptive optimizer, which has none: its alpha / 100)."""
+    targets = []
+    for spec in plan.specs:
+        limits = optimizer_limits(prepared, spec)
+        targets.append(limits.alpha_opt if limits.alpha_opt is not None else spec.alpha / 100.0)
+    return min(targets)
+
+
 def safe_step(
     prepared: Prepared,
     plan: RunPlan,
     choices: Sequence[float],
     runner: Callable[[RunPlan], Mapping[str, Trajectory]] | None = None,
-    tries: int = 4,
+    tries: int = SAFE_STEP_TRIES,
 ) -> float | None:
-    """A step to suggest after a divergence: one of `choices` (values the user can set), below every
-    chosen optimizer's own alpha_opt (for adaptive optimizers: 100x below the current alpha), that has
-    been run with the whole plan and diverged for none of its optimizers. Up to `tries` candidates,
-    halving, then a tenth each time; None if none passed (or none is below the limit).
+    """A step to suggest after a divergence: one of `choices` (values the user can set), at or below
+    `step_ceiling`, that has been run with the whole plan and diverged for none of its optimizers. Up to
+    `tries` candidates (each a run of the whole plan: a caller bounds its cost with it), halving, then a
+    tenth each time; None if none passed (or none is below the limit, or tries is 0).
 
     `runner` runs a plan (the dashboard passes its cached runner, so that the click that sets the
     suggested step finds its runs ready); by default `run_optimizers` on `prepared`.
     """
     runner = runner or (lambda candidate: run_optimizers(prepared, candidate))
-    targets = []
-    for spec in plan.specs:
-        limits = optimizer_limits(prepared, spec)
-        targets.append(limits.alpha_opt if limits.alpha_opt is not None else spec.alpha / 100.0)
-    ceiling = min(targets)
+    ceiling = step_ceiling(prepared, plan)
     for attempt in range(tries):
         candidate = choice_at_most(ceiling, choices)
         if candidate is None:
