@@ -3,10 +3,13 @@ progress and can be cancelled; runs too long for a shared server do not run (iss
 
 The estimate and the policy are `gdcore.dashboard.budget` (seconds from the size of the work, and the
 thresholds GDLAB_ASK_ABOVE_S / GDLAB_REFUSE_ABOVE_S). A run estimated above PROGRESS_ABOVE_S runs here,
-outside `st.cache_resource`, because it draws: a progress bar updated after each chunk of epochs, with the
-epochs done and the time left. Each update is a Streamlit interrupt point, so when the session moves on
-(a widget changed) or closes, Streamlit stops the run there, within a chunk. Its result goes to
-`ui.cache.FINISHED`, where `ui.cache.run` finds it: no rerun, and no other section, pays for it twice.
+outside `st.cache_resource`, because it draws: a progress bar updated after each chunk of epochs and
+within a long mini-batch epoch (`gdcore.stepping.execute` reports about every PROGRESS_EVERY_S = 0.1 s),
+with the epochs done and the time left. Each call is a Streamlit interrupt point, so when the session
+moves on (a widget changed) or closes, Streamlit stops the run there, within a fraction of a second of
+work. Its result goes to `ui.cache.FINISHED`, where `ui.cache.run` finds it: no rerun, and no other
+section, pays for it twice. The trial runs behind a suggested step after a divergence are work the page
+does on its own: `trial_runs` keeps them within GDLAB_ASK_ABOVE_S.
 """
 
 from __future__ import annotations
