@@ -59,8 +59,8 @@ class EpochStep:
 
 def step_alpha(run: Trajectory, epoch: int) -> float:
     """alpha_t: the step size of the epoch that starts at state `epoch` (its schedule's, if it has one)."""
-    schedule = getattr(run.spec, "schedule", None)
-    if schedule is None or schedule.is_constant:
+    schedule = run.spec.schedule
+    if schedule.is_constant:
         return float(run.spec.alpha)
     return float(schedule.alphas(run.spec.alpha, epoch + 1)[epoch])
 

@@ -281,3 +281,22 @@ def test_click_is_offered_only_on_a_one_feature_landscape():
 
     assert landscape_tools.click_options(["w", "b"])["selection_mode"] == [charts.CLICK_SELECTION]
     assert landscape_tools.click_options(["w[x1]", "w[x2]", "b"]) == {}
+
+
+@pytest.mark.parametrize("epoch", [0, 2, 3, 7])
+def test_a_scheduled_step_uses_that_epochs_alpha(blog, epoch):
+    """Step schedule alpha_e = 0.02 * 0.5^floor(e / 3): epoch e's update uses alpha_e."""
+    spec = gdcore.RunSpec.of("gd", alpha=0.02, epochs=10, schedule="step", step_size=3, gamma=0.5)
+    run = gdcore.run(blog.train.X, blog.train.y, spec)
+    step = singlestep.epoch_step(blog, run, epoch)
+    alpha = 0.02 * 0.5 ** (epoch // 3)
+    assert step.alpha == pytest.approx(alpha, rel=1e-15)
+    w, b = 1.0, 0.0
+    x, y = blog.train.X[:, 0], blog.train.y
+    for e in range(epoch + 1):  # the literal loop, alpha per epoch
+        r = y - (w * x + b)
+        a = 0.02 * 0.5 ** (e // 3)
+        w, b = w + a * 2 * np.mean(x * r), b + a * 2 * np.mean(r)
+    np.testing.assert_allclose(step.gd_update, [w, b], rtol=1e-9)
+    np.testing.assert_allclose(step.taken, [w, b], rtol=1e-9)
+    assert f"(α = {alpha:g})" in singlestep.equations(step, ["w", "b"], 0, 1)[3]
