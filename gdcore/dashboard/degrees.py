@@ -176,13 +176,19 @@ def _sweep_template(run_name: str, penalized: bool) -> alt.TopLevelMixin:
         "label:N",
         title=None,
         scale=alt.Scale(domain=list(labels.values()), range=[COLORS["optimum"], COLORS["loss"]]),
-        legend=alt.Legend(orient="bottom", labelLimit=300),
+        legend=alt.Legend(orient="bottom", labelLimit=300, symbolType="stroke", symbolStrokeWidth=2.5),
     )
     dash = alt.StrokeDash(
         "rows:N",
         title=None,
         scale=alt.Scale(domain=list(SETS), range=[[1, 0], [6, 4]]),
-        legend=alt.Legend(orient="bottom", labelExpr="datum.label + ' rows'"),
+        legend=alt.Legend(
+            orient="bottom",
+            labelExpr="datum.label + ' rows'",
+            symbolType="stroke",
+            symbolSize=500,
+            symbolStrokeWidth=2.5,
+        ),
     )
     y = alt.Y("mse:Q", title="MSE (no penalty)", scale=alt.Scale(type="log"))
     tooltip = [
