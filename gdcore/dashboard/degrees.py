@@ -102,6 +102,12 @@ def sweep_summary(sweep: pd.DataFrame, l2: float, run_name: str) -> list[str]:
     if np.isfinite(test).all():
         k = int(np.argmin(test))
         best = sweep.iloc[k]
+        if k == len(sweep) - 1:
+            lines.append(
+                f"Its test MSE is lowest at the highest degree, {top} ({best['optimum_test']:,.4g}): no "
+                f"overfitting up to degree {top}."
+            )
+            return lines + _run_lines(sweep, run_name)
         text = (
             f"Its test MSE is lowest at degree {int(best['degree'])} ({best['optimum_test']:,.4g}) and "
             f"{last['optimum_test']:,.4g} at degree {top}"
@@ -115,6 +121,12 @@ def sweep_summary(sweep: pd.DataFrame, l2: float, run_name: str) -> list[str]:
         else:
             text += f", within {OVERFIT_RATIO:g}× its lowest."
         lines.append(text)
+    return lines + _run_lines(sweep, run_name)
+
+
+def _run_lines(sweep: pd.DataFrame, run_name: str) -> list[str]:
+    """The run's sentence: where it diverged, or how far its best epoch is from the optimum."""
+    lines = []
     if sweep["run_epoch"].ge(0).all():
         diverged = [int(d) for d in sweep.loc[sweep["run_diverged"], "degree"]]
         if diverged:

@@ -143,6 +143,15 @@ def test_the_summary_says_overfitting_only_from_the_numbers():
     assert "overfitting" not in tamed_lines[1] and tamed_lines[1].endswith(
         f"within {degrees.OVERFIT_RATIO:g}× its lowest."
     )
+    # on the cubic, lambda = 0.01 leaves the test MSE lowest at degree 12 itself: said as such
+    cubic = degrees.degree_sweep(
+        make_curve("cubic"), None, standardized=True, test_fraction=0.3, split_seed=42, l2=0.01
+    )
+    assert int(np.argmin(cubic["optimum_test"])) == 11
+    assert degrees.sweep_summary(cubic, 0.01, "GD")[1] == (
+        f"Its test MSE is lowest at the highest degree, 12 ({cubic['optimum_test'].iloc[-1]:,.4g}): no "
+        "overfitting up to degree 12."
+    )
 
 
 def test_the_chart_table_has_every_finite_number_and_the_chart_validates():
