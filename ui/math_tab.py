@@ -25,7 +25,9 @@ from ui.results import show_chart
 def math_section(prepared, runs, settings: Settings, prepared_key=None, csv_bytes=None) -> None:
     train = prepared.train
     main_run = next(iter(runs.values()))
-    numbers = math_panel_numbers(train.X, train.y, main_run, settings.alpha, l2=prepared.quadratic.l2)
+    # The first update's step: epoch 1's alpha, which a schedule (a warm-up) may set below alpha.
+    first_alpha = float(main_run.spec.alphas(1)[0]) if main_run.spec is not None else settings.alpha
+    numbers = math_panel_numbers(train.X, train.y, main_run, first_alpha, l2=prepared.quadratic.l2)
     st.markdown(
         "**The blog's four equations, with this run's numbers** (the start and the first full-batch update)"
     )

@@ -8,7 +8,7 @@ import streamlit as st
 
 import gdcore
 from gdcore.dashboard import charts, curves, experiment, singlestep
-from gdcore.dashboard.explain import describe_status, literal_markdown, optimum_name
+from gdcore.dashboard.explain import describe_status, literal_markdown, optimum_name, schedule_phrase
 from gdcore.dashboard.settings import ALPHA_CHOICES, Settings
 from ui import cache, landscape_tools
 from ui.budget import trial_runs, untried_step_note
@@ -214,6 +214,7 @@ def charts_section(prepared, runs, overlay=None) -> None:
     )
     if test:
         st.caption("Solid: training loss (what GD minimises). Dashed: loss on the held-out test rows.")
+    step_sizes(prepared, runs)
     names = parameter_names(train)
     optimum = dict(zip(names, [*fit.weights.tolist(), fit.bias], strict=True))
     show_chart(
@@ -296,6 +297,34 @@ def charts_section(prepared, runs, overlay=None) -> None:
             st.caption("The weights multiply the features' z-scores; the target keeps its units.")
     landscape(prepared, runs, names)
     st.html('<div id="after-charts"></div>')  # AFTER_CHARTS: the skip link's target (literal HTML only)
+
+
+def step_sizes(prepared, runs) -> None:
+    """With a learning-rate schedule: the step α each epoch used (the first run's; every run shares the
+    schedule), with each full-batch optimizer's constant-step limit. Nothing for a constant α."""
+    main_run = next(iter(runs.values()))
+    spec = main_run.spec
+    if spec is None or spec.schedule.is_constant:
+        return
+    full_batch = spec.is_full_batch(prepared.train.n_samples)
+    limits = (
+        {name: experiment.optimizer_limits(prepared, run.spec).alpha_max for name, run in runs.items()}
+        if full_batch
+        else {}
+    )
+    title = f"Step α per epoch: {spec.schedule.kind.display_name.lower()} schedule"
+    show_chart(
+        PAYLOADS.get(
+            "steps",
+            (prepared, main_run),
+            tuple(runs),
+            lambda: drawn_chart(charts.step_size_chart(charts.step_size_table(main_run), limits, title)),
+        )
+    )
+    st.caption(
+        f"Every update of an epoch uses that epoch's α (the schedule is stepped once per epoch, as "
+        f"`{spec.schedule.kind.source}`): {schedule_phrase(spec)}."
+    )
 
 
 def landscape(prepared, runs, names) -> None:

@@ -17,6 +17,8 @@ from gdcore.dashboard.settings import (
 )
 from gdcore.data import CURVE_SHAPES
 from gdcore.optimizers import OPTIMIZERS
+from gdcore.schedules import SCHEDULES
+from gdcore.validation import IntRange
 from ui.state import (
     keep_an_optimizer,
     keep_in_range,
@@ -160,6 +162,30 @@ def curve_controls(sb) -> None:
 CURVE_LABELS = {"cubic": "y = 0.5x³ − x² − 2x + 1", "sine": "y = 3 sin x"}
 
 
+def schedule_controls(sb) -> None:
+    """The learning-rate schedule (α per epoch, torch's names and formulas) and its parameters."""
+    sb.selectbox(
+        "Learning-rate schedule",
+        list(SCHEDULES),
+        key="schedule",
+        format_func=lambda name: SCHEDULES[name].display_name,
+        help="α is the first epoch's step; the schedule sets each later epoch's, stepped once per epoch "
+        "(the formulas of torch.optim.lr_scheduler: StepLR, ExponentialLR, CosineAnnealingLR, LinearLR; "
+        "inverse time as Keras' InverseTimeDecay).",
+    )
+    kind = SCHEDULES[st.session_state["schedule"]]
+    for p in kind.parameters:
+        whole = isinstance(p.limits, IntRange)
+        number_field(
+            sb,
+            f"{kind.display_name}: {p.name}",
+            f"{kind.name}_{p.name}",
+            step=1 if whole else 0.01,
+            **({} if whole else {"format": "%g"}),
+            help=f"{p.help} ({kind.source}; allowed: {p.limits.describe()}).",
+        )
+
+
 def descent_controls(sb):
     """Optimizers, batch size, alpha, epochs, start and stopping; returns the slot beside alpha."""
     sb.header("Descent")
@@ -186,6 +212,7 @@ def descent_controls(sb):
         "Learning rate α (log scale)", options=ALPHA_CHOICES, key="alpha", format_func=lambda v: f"{v:g}"
     )
     alpha_slot = sb.container()
+    schedule_controls(sb)
     number_field(sb, "Epochs", "epochs", step=10)
     w_col, b_col = sb.columns(2)
     number_field(w_col, "Start w", "w0", step=1.0)

@@ -7,7 +7,16 @@ import secrets
 
 import streamlit as st
 
-from gdcore.dashboard.settings import DEFAULTS, HYPER_KEYS, KEYS, Settings, input_range, parse_query
+from gdcore.dashboard.settings import (
+    DEFAULTS,
+    HYPER_KEYS,
+    KEYS,
+    SCHEDULE_KEYS,
+    Settings,
+    input_range,
+    key_default,
+    parse_query,
+)
 
 
 def apply_settings(settings: Settings) -> None:
@@ -15,8 +24,8 @@ def apply_settings(settings: Settings) -> None:
     for key in KEYS:
         value = getattr(settings, key)
         st.session_state[key] = list(value) if key == "optimizers" else value
-    changed = dict(settings.hyper)
-    for key, spec in HYPER_KEYS.items():
+    changed = dict(settings.hyper) | dict(settings.schedule_params)
+    for key, spec in (HYPER_KEYS | SCHEDULE_KEYS).items():
         st.session_state[key] = changed.get(key, spec.default)
     st.session_state["optimizers_chosen"] = list(settings.optimizers)
 
@@ -48,7 +57,7 @@ def keep_in_range(key: str, label: str) -> None:
     low, high = input_range(key)
     value = st.session_state[key]
     if value is None:  # an emptied field: the setting's default
-        value = HYPER_KEYS[key].default if key in HYPER_KEYS else getattr(DEFAULTS, key)
+        value = key_default(key)
     kept = type(low)(min(max(value, low), high))  # an int setting stays an int
     if kept != value:
         st.session_state.setdefault("range_notices", {})[key] = (
@@ -107,4 +116,9 @@ def current_settings() -> Settings:
         for key, spec in HYPER_KEYS.items()
         if st.session_state[key] != spec.default
     )
-    return Settings(**values, hyper=hyper)
+    scheduling = tuple(
+        (key, st.session_state[key])
+        for key, spec in SCHEDULE_KEYS.items()
+        if key in st.session_state and st.session_state[key] != spec.default
+    )
+    return Settings(**values, hyper=hyper, schedule_params=scheduling)

@@ -94,10 +94,12 @@ class PlanCost:
 
 
 def run_path(spec: RunSpec, n_rows: int) -> str:
-    """The path `gdcore.stepping.execute` takes for `spec` on `n_rows` rows."""
+    """The path `gdcore.stepping.execute` takes for `spec` on `n_rows` rows (a learning-rate schedule
+    takes a linear optimizer off the closed form)."""
     if not spec.is_full_batch(n_rows):
         return "mini-batches"
-    return "closed form" if OPTIMIZERS[spec.optimizer].linear else "one update per epoch"
+    closed = OPTIMIZERS[spec.optimizer].linear and spec.schedule.is_constant
+    return "closed form" if closed else "one update per epoch"
 
 
 def update_seconds(optimizer: str, n_features: int) -> float:

@@ -370,6 +370,63 @@ def _loss_template(
     return chart.add_params(*params) if params else chart
 
 
+def step_size_table(run: Trajectory) -> pd.DataFrame:
+    """Rows (epoch, alpha) of the step each epoch used (`Trajectory.alphas`): epoch t = 1..K is the pass
+    that produced state t, so the row sits at the loss chart's epoch it led to. Downsampled like the loss
+    (first and last epoch kept)."""
+    alphas = run.alphas if run.alphas is not None else np.zeros(0)
+    idx = sample_epochs(alphas.size, MAX_CHART_ROWS) if alphas.size else np.zeros(0, dtype=np.int64)
+    return pd.DataFrame({"epoch": idx + 1, "alpha": alphas[idx]})
+
+
+def step_size_chart(table: pd.DataFrame, limits: Mapping[str, float], title: str) -> ChartSpec:
+    """The step alpha_e used in each epoch as a step line (log axis when it spans more than two decades),
+    with each optimizer's constant-step limit alpha_max in `limits` ({label: alpha_max}) as a dashed rule
+    where it lies within 10x of the steps."""
+    positive = table["alpha"][table["alpha"] > 0]
+    log_scale = bool(len(positive)) and float(positive.max()) > 100.0 * float(positive.min())
+    top = float(table["alpha"].max()) if len(table) else 1.0
+    shown = {label: value for label, value in limits.items() if value is not None and value <= 10.0 * top}
+    rules = pd.DataFrame({"label": list(shown), "alpha": list(shown.values())})
+    return ChartSpec(_step_size_template(log_scale, title), {"steps": table, "limits": rules})
+
+
+@template
+def _step_size_template(log_scale: bool, title: str) -> alt.TopLevelMixin:
+    y = alt.Y(
+        "alpha:Q",
+        title="Step α (learning rate)" + (", log scale" if log_scale else ""),
+        scale=alt.Scale(type="log") if log_scale else alt.Scale(zero=True),
+        axis=alt.Axis(labelExpr=READABLE_NUMBER),
+    )
+    line = (
+        alt.Chart(_data("steps"))
+        .mark_line(interpolate="step-before", strokeWidth=2.5, color=COLORS["loss"], clip=True)
+        .encode(
+            x=alt.X("epoch:Q", title="Epoch", axis=alt.Axis(format=",d")),
+            y=y,
+            tooltip=[
+                alt.Tooltip("epoch:Q", title="Epoch", format=","),
+                alt.Tooltip("alpha:Q", title="α used", format=".4~g"),
+            ],
+        )
+    )
+    rules = (
+        alt.Chart(_data("limits"))
+        .mark_rule(color=COLORS["optimum"], strokeDash=[6, 4], strokeWidth=2)
+        .encode(
+            y="alpha:Q",
+            tooltip=[
+                alt.Tooltip("label:N", title="Constant-step limit"),
+                alt.Tooltip("alpha:Q", title="α_max", format=".4~g"),
+            ],
+        )
+    )
+    return (line + rules).properties(
+        title=_title(title, "red dashed: α_max, the limit of a constant step (full batch)"), height=220
+    )
+
+
 def parameter_table(runs: Mapping[str, Trajectory], names: Sequence[str]) -> pd.DataFrame:
     """Rows (run, epoch, parameter, value) for every weight and the bias, downsampled."""
     frames = []

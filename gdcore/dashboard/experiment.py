@@ -282,6 +282,8 @@ class Outlook:
     update sees all rows (the limits and the forecast hold only then); `forecast` the exact first epoch
     its loss gap J_t - J* is <= (1 - REACHED_FRACTION)(J_0 - J*), for full-batch GD, momentum and
     Nesterov; None when the run does not get there within FORECAST_HORIZON epochs or has no forecast.
+    The limits, rates and forecast are for a constant alpha: a run with a learning-rate schedule
+    (`scheduled`) has no forecast and `has_theory` is False for it.
     """
 
     spec: RunSpec
@@ -296,8 +298,14 @@ class Outlook:
     @property
     def has_theory(self) -> bool:
         """Whether the limits, the rate and the forecast describe this run (full-batch GD, momentum or
-        Nesterov); adaptive optimizers and mini-batches have none of them."""
-        return self.full_batch and self.limits.alpha_max is not None
+        Nesterov) at a constant alpha; adaptive optimizers, mini-batches and scheduled runs have none."""
+        return self.full_batch and self.limits.alpha_max is not None and not self.scheduled
+
+    @property
+    def scheduled(self) -> bool:
+        """The run's alpha follows a learning-rate schedule (not constant): the constant-alpha theory
+        does not describe it."""
+        return not self.spec.schedule.is_constant
 
     @property
     def has_limit(self) -> bool:
@@ -327,7 +335,7 @@ def outlook(prepared: Prepared, spec: RunSpec) -> Outlook:
     limits = optimizer_limits(prepared, spec)
     full_batch = spec.is_full_batch(prepared.train.n_samples)
     forecast = None
-    if full_batch and limits.alpha_max is not None:
+    if full_batch and limits.alpha_max is not None and spec.schedule.is_constant:
         forecast = forecast_epoch(
             prepared.quadratic,
             spec.start(prepared.train.n_features),

@@ -26,6 +26,7 @@ from gdcore.limits import limits_for
 from gdcore.model import gradient
 from gdcore.optimizers import OPTIMIZERS
 from gdcore.reference import blog_shape_pitfall
+from gdcore.spec import RunSpec
 from gdcore.theory import Fit
 from gdcore.trajectory import REACHED_FRACTION, Trajectory
 
@@ -100,6 +101,26 @@ def _limit_phrase(outlook: Outlook) -> str:
     at_beta = f" at β = {beta:g}" if beta is not None else ""
     formula = _LIMIT_FORMULAS[outlook.spec.optimizer]
     return f"{name}'s step limit α_max = {limits.alpha_max:.4g} ({formula}{at_beta}, full batch)"
+
+
+def schedule_phrase(spec: RunSpec) -> str:
+    """'the cosine annealing schedule steps α from 0.1 in epoch 1 to 2.467e-05 in epoch 100 (largest
+    0.1)': the planned steps of a scheduled spec (`RunSpec.alphas`), for sentences that must not claim
+    constant-α theory."""
+    alphas = spec.alphas()
+    kind = f"the {spec.schedule.kind.display_name.lower()} schedule"
+    if alphas.size == 0:
+        return kind
+    return (
+        f"{kind} steps α from {alphas[0]:.4g} in epoch 1 to {alphas[-1]:.4g} in epoch {alphas.size:,} "
+        f"(largest {alphas.max():.4g})"
+    )
+
+
+def _largest_step(outlook: Outlook) -> float:
+    """The largest alpha the run's plan uses: alpha itself for a constant step."""
+    alphas = outlook.spec.alphas()
+    return float(alphas.max()) if alphas.size else outlook.alpha
 
 
 def _batch_phrase(outlook: Outlook) -> str:
@@ -196,7 +217,15 @@ def _lowercase_first(sentence: str) -> str:
 def _diverged(run: Trajectory, outlook: Outlook) -> Status:
     alpha, limits = outlook.alpha, outlook.limits
     name = OPTIMIZERS[outlook.spec.optimizer].display_name
-    if limits.alpha_max is None:
+    steps = schedule_phrase(outlook.spec)
+    if outlook.scheduled and limits.alpha_max is None:
+        why = f"with {steps}, {_limit_phrase(outlook)}, and the loss grew"
+    elif outlook.scheduled and _largest_step(outlook) >= limits.alpha_max:
+        why = f"with {steps}, the largest step is at or above {_limit_phrase(outlook)}, and the loss grew"
+    elif outlook.scheduled:
+        noise = "" if outlook.full_batch else f" (with {_batch_phrase(outlook)} each gradient is noisy)"
+        why = f"with {steps}, every step is below {_limit_phrase(outlook)}, yet the loss grew{noise}"
+    elif limits.alpha_max is None:
         why = f"{_limit_phrase(outlook)}, but at α = {alpha:g} its steps overshot and the loss grew"
     elif alpha >= limits.alpha_max:
         why = (
@@ -279,6 +308,11 @@ def _flat_valley(run: Trajectory, fit: Fit, outlook: Outlook, names: Sequence[st
 
 def _forecast_sentence(run: Trajectory, outlook: Outlook, name: str) -> str:
     alpha = outlook.alpha
+    if outlook.scheduled:
+        return (
+            f"There is no forecast with a learning-rate schedule: {schedule_phrase(outlook.spec)}, and "
+            "the forecast is for a constant step."
+        )
     if not outlook.has_limit:
         return (
             f"There is no forecast for {name}: {_NO_LIMIT_REASON}, and its steps are not a fixed "
@@ -317,6 +351,11 @@ def _bounce_reason(outlook: Outlook) -> str:
             f"{name} divides its step by a running size of the gradients, so the step does not shrink "
             "as the gradient does: near the optimum it keeps overshooting."
         )
+    if outlook.scheduled:
+        return (
+            f"The step changes every epoch ({schedule_phrase(outlook.spec)}); {_limit_phrase(outlook)} "
+            "is for a constant step, so theory does not say where this run ends."
+        )
     return (
         f"At α = {outlook.alpha:g} {name} is at its step limit, where the error along the steepest "
         "direction neither grows nor shrinks."
@@ -349,6 +388,18 @@ def step_limits_caption(outlooks: Mapping[str, Outlook]) -> str:
     )
     head = "**Step limits for this data** (full batch; above α_max a run diverges):"
     text = "\n".join([head, "", *lines])
+    if first.scheduled:
+        largest = _largest_step(first)
+        above = [name for name, o in outlooks.items() if o.has_limit and largest >= o.limits.alpha_max]
+        verdict = (
+            f"With a learning-rate schedule α is where the steps start: {schedule_phrase(first.spec)}. "
+            "The limits are for a constant step"
+            + (
+                f"; the largest step is at or above the limit of {', '.join(above)}."
+                if above
+                else "; every step is below them."
+            )
+        )
     if verdict:
         text += "\n\n" + verdict
     if not first.full_batch:
@@ -581,6 +632,11 @@ def contraction_text(run: Trajectory, fit: Fit, outlook: Outlook) -> str:
         if outlook.full_batch
         else f" The prediction is for full-batch steps; with {_batch_phrase(outlook)} noise changes it."
     )
+    if outlook.scheduled:
+        batch += (
+            f" The prediction is for a constant step α = {outlook.alpha:g}; this run's steps change every "
+            f"epoch ({schedule_phrase(outlook.spec)}), so the two need not agree."
+        )
     return (
         f"Per-epoch factor of the loss gap J − J* for {name}: predicted ρ(α)² = {how} = "
         f"**{factor_text(predicted, 5)}**; {measured_text}.{batch}"

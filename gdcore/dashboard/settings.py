@@ -10,7 +10,9 @@ from dataclasses import asdict, dataclass, fields, replace
 from gdcore.dashboard.experiment import RunPlan
 from gdcore.data import CURVE_SHAPES, CurveSpec, SyntheticSpec
 from gdcore.optimizers import OPTIMIZERS
+from gdcore.schedules import SCHEDULES, Schedule
 from gdcore.spec import RunSpec
+from gdcore.validation import IntRange
 
 
 def _log_grid(low_exp: int, high_exp: int, per_decade: int) -> tuple[float, ...]:
@@ -69,6 +71,8 @@ class Settings:
     l2: float = 0.0  # ridge penalty lambda ||w||^2 added to the loss (0: none)
     curve: str = "cubic"  # the curve data's shape (source "curve"), one of CURVE_SHAPES
     curve_noise: float = 1.0  # its noise (its own: make_regression's 20 would hide a curve of height ~10)
+    schedule: str = "constant"  # the learning-rate schedule (gdcore.schedules), stepped once per epoch
+    schedule_params: tuple[tuple[str, float], ...] = ()  # ("step_gamma", 0.5): changed parameters only
 
     def changed(self) -> dict[str, object]:
         """The settings that differ from the defaults (what a share URL needs to carry)."""
@@ -102,6 +106,14 @@ class Settings:
         prefix = f"{optimizer}_"
         return {key.removeprefix(prefix): value for key, value in self.hyper if key.startswith(prefix)}
 
+    def schedule_spec(self) -> Schedule:
+        """The chosen schedule with its changed parameters (keys "<schedule>_<parameter>")."""
+        prefix = f"{self.schedule}_"
+        return Schedule(
+            self.schedule,
+            tuple((key.removeprefix(prefix), v) for key, v in self.schedule_params if key.startswith(prefix)),
+        )
+
     def run_spec(self, optimizer: str) -> RunSpec:
         """One optimizer's run (the split seed and the data live elsewhere)."""
         return RunSpec(
@@ -113,6 +125,7 @@ class Settings:
             tol=self.tol if self.stop else None,
             batch_size=self.batch_size,
             hyper=tuple(self.hyperparameters(optimizer).items()),
+            schedule=self.schedule_spec(),
         )
 
     def run_plan(self) -> RunPlan:
@@ -121,7 +134,7 @@ class Settings:
 
 
 DEFAULTS = Settings()
-KEYS = tuple(f.name for f in fields(Settings) if f.name != "hyper")
+KEYS = tuple(f.name for f in fields(Settings) if f.name not in ("hyper", "schedule_params"))
 HYPER_KEYS = {
     f"{opt.name}_{h.name}": h for opt in OPTIMIZERS.values() for h in opt.hyperparameters
 }  # widget and URL keys of the hyperparameters, e.g. "adam_beta1"
@@ -142,11 +155,28 @@ def _input_range(limits) -> tuple[float, float]:
 
 
 HYPER_RANGES = {key: _input_range(h.limits) for key, h in HYPER_KEYS.items()}
+SCHEDULE_KEYS = {
+    f"{kind.name}_{p.name}": p for kind in SCHEDULES.values() for p in kind.parameters
+}  # widget and URL keys of the schedules' parameters, e.g. "step_gamma", "cosine_T_max"
+SCHEDULE_RANGES = {
+    key: (p.limits.low, p.limits.high) if isinstance(p.limits, IntRange) else _input_range(p.limits)
+    for key, p in SCHEDULE_KEYS.items()
+}
 
 
 def input_range(key: str) -> tuple[float, float]:
-    """The inclusive range a number input (and a link) may set for `key`: UI_RANGES or HYPER_RANGES."""
-    return HYPER_RANGES[key] if key in HYPER_RANGES else UI_RANGES[key]
+    """The inclusive range a number input (and a link) may set for `key`: UI_RANGES, HYPER_RANGES or
+    SCHEDULE_RANGES."""
+    if key in HYPER_RANGES:
+        return HYPER_RANGES[key]
+    return SCHEDULE_RANGES[key] if key in SCHEDULE_RANGES else UI_RANGES[key]
+
+
+def key_default(key: str):
+    """The default of a control or link key: a setting, a hyperparameter or a schedule parameter."""
+    if key in HYPER_KEYS:
+        return HYPER_KEYS[key].default
+    return SCHEDULE_KEYS[key].default if key in SCHEDULE_KEYS else getattr(DEFAULTS, key)
 
 
 def _parse_one(key: str, raw: str):
@@ -155,6 +185,10 @@ def _parse_one(key: str, raw: str):
     if key == "source":
         if text not in SOURCES:
             raise ValueError(f"source must be one of {', '.join(SOURCES)}; got {_quote(raw)}")
+        return text
+    if key == "schedule":
+        if text not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}; got {_quote(raw)}")
         return text
     if key == "curve":
         if text not in CURVE_SHAPES:
@@ -195,7 +229,8 @@ def _parse_one(key: str, raw: str):
     low, high = input_range(key)  # a hyperparameter's range lies inside the registry's limits
     if not low <= number <= high:
         raise ValueError(f"{key} must be from {_bound(low)} to {_bound(high)}; got {_quote(raw)}")
-    if key in ("seed", "epochs", "features", "degree"):
+    whole = key in SCHEDULE_KEYS and isinstance(SCHEDULE_KEYS[key].limits, IntRange)
+    if whole or key in ("seed", "epochs", "features", "degree"):
         if not number.is_integer():
             raise ValueError(f"{key} must be a whole number; got {_quote(raw)}")
         return int(number)
@@ -228,14 +263,14 @@ def parse_query(params: dict[str, str]) -> tuple[Settings, list[str]]:
     "Link ignored a value: ..." (the default is used) or "Link value snapped: ..." (the nearest value a
     log slider offers is used). Unknown keys are ignored.
     """
-    values, hyper, notices = {}, [], []
-    for key in (*KEYS, *HYPER_KEYS):
+    values, hyper, scheduling, notices = {}, [], [], []
+    for key in (*KEYS, *HYPER_KEYS, *SCHEDULE_KEYS):
         if key not in params:
             continue
         try:
             value = _parse_one(key, str(params[key]))
         except ValueError as exc:
-            default = HYPER_KEYS[key].default if key in HYPER_KEYS else getattr(DEFAULTS, key)
+            default = key_default(key)
             shown = "full batch" if key == "batch_size" and default is None else repr(default)
             notices.append(f"Link ignored a value: {exc}: using the default {shown} instead.")
             continue
@@ -247,16 +282,19 @@ def parse_query(params: dict[str, str]) -> tuple[Settings, list[str]]:
         if key in HYPER_KEYS:
             if value != HYPER_KEYS[key].default:
                 hyper.append((key, value))
+        elif key in SCHEDULE_KEYS:
+            if value != SCHEDULE_KEYS[key].default:
+                scheduling.append((key, value))
         else:
             values[key] = value
-    return replace(DEFAULTS, hyper=tuple(hyper), **values), notices
+    return replace(DEFAULTS, hyper=tuple(hyper), schedule_params=tuple(scheduling), **values), notices
 
 
 def to_query(settings: Settings) -> dict[str, str]:
     """The URL query parameters for these settings (defaults are left out to keep links short)."""
     query = {}
     for key, value in settings.changed().items():
-        if key == "hyper":
+        if key in ("hyper", "schedule_params"):
             query.update({name: repr(v) for name, v in value})
         elif key == "optimizers":
             query[key] = ",".join(value)
