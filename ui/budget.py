@@ -54,12 +54,16 @@ def untried_step_note(step: float, ceiling: float, cost: PlanCost) -> str:
     """Why a suggested step is offered without having been run: one run costs more than the page spends
     without asking."""
     allowed = server_budget(say=False).ask_above_s
+
+    def said(seconds: float) -> str:  # under a second (a small budget): the figure, so the two differ
+        return f"{seconds:.2g} s" if seconds < 1 else describe_seconds(seconds)
+
     return (
         f"α = {step:g} is the largest slider value at or below {ceiling:.3g}, the chosen optimizers' "
         "smallest fastest step α_opt (for an adaptive optimizer, a hundredth of its α). It was not run: "
-        f"one run at these settings takes {describe_seconds(cost.seconds)} of this server's time, more than "
-        f"the page spends without asking ({describe_seconds(allowed)}). Setting it runs it like any run, "
-        "and a long one waits to be asked for."
+        f"one run at these settings takes {said(cost.seconds)} of this server's time (estimated), more than "
+        f"the {said(allowed)} the page spends without asking. Setting it runs it like any run, and a long "
+        "one waits to be asked for."
     )
 
 
