@@ -154,14 +154,27 @@ def _augmented(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return extended, extended[:-1]
 
 
+def _scalar(value: float) -> np.ndarray:
+    """value as a 0-d float64 array: a numpy call with it as an operand skips the scalar conversion a
+    Python float costs on every call, and computes the same product."""
+    return np.array(value, dtype=np.float64)
+
+
+# These loops are all numpy calls on 5-20 numbers, so each call's own overhead is the cost: ufuncs and
+# array methods bound once and given out= positionally, and scalars as 0-d arrays (`_scalar`). The
+# arithmetic is the registry's, in its order.
+
+
 def gd_array(batches, carry, alpha, hyper, trace):
     r"""\theta_{t+1} = \theta_t - \alpha g_t."""
     theta, state = carry
     extended, theta = _augmented(theta)
+    g, alpha = np.empty_like(theta), _scalar(alpha)
+    multiply, subtract = np.multiply, np.subtract
     for augmented in batches:
-        g = augmented.dot(extended)
-        g *= alpha
-        theta -= g
+        augmented.dot(extended, g)
+        multiply(g, alpha, g)
+        subtract(theta, g, theta)
         if trace is not None:
             trace.append(theta.copy())
     return theta, state
@@ -172,13 +185,14 @@ def momentum_array(batches, carry, alpha, hyper, trace):
     (beta,) = hyper
     theta, state = carry
     (extended, theta), velocity = _augmented(theta), np.array(state.velocity, dtype=np.float64)
-    step = np.empty_like(theta)
+    g, step, alpha, beta = np.empty_like(theta), np.empty_like(theta), _scalar(alpha), _scalar(beta)
+    multiply, add, subtract = np.multiply, np.add, np.subtract
     for augmented in batches:
-        g = augmented.dot(extended)
-        velocity *= beta
-        velocity += g
-        np.multiply(velocity, alpha, out=step)
-        theta -= step
+        augmented.dot(extended, g)
+        multiply(velocity, beta, velocity)
+        add(velocity, g, velocity)
+        multiply(velocity, alpha, step)
+        subtract(theta, step, theta)
         if trace is not None:
             trace.append(theta.copy())
     return theta, MomentumState(velocity)
@@ -189,15 +203,16 @@ def nesterov_array(batches, carry, alpha, hyper, trace):
     (beta,) = hyper
     theta, state = carry
     (extended, theta), velocity = _augmented(theta), np.array(state.velocity, dtype=np.float64)
-    step = np.empty_like(theta)
+    g, step, alpha, beta = np.empty_like(theta), np.empty_like(theta), _scalar(alpha), _scalar(beta)
+    multiply, add, subtract = np.multiply, np.add, np.subtract
     for augmented in batches:
-        g = augmented.dot(extended)
-        velocity *= beta
-        velocity += g
-        np.multiply(velocity, beta, out=step)
-        step += g
-        step *= alpha
-        theta -= step
+        augmented.dot(extended, g)
+        multiply(velocity, beta, velocity)
+        add(velocity, g, velocity)
+        multiply(velocity, beta, step)
+        add(step, g, step)
+        multiply(step, alpha, step)
+        subtract(theta, step, theta)
         if trace is not None:
             trace.append(theta.copy())
     return theta, NesterovState(velocity)
@@ -227,9 +242,9 @@ def _root_scaled(batches, theta, accumulator, rho, alpha, eps, trace):
     extended, theta = _augmented(theta)
     accumulator = np.array(accumulator, dtype=np.float64)
     g, step, root = np.empty_like(theta), np.empty_like(theta), np.empty_like(theta)
-    # numpy's ufuncs and array methods called bound and with positional out=, the floor a 0-d array: each
-    # parses its arguments faster so (a Python float operand costs a scalar conversion per call)
-    floor, keep = np.array(eps, dtype=np.float64), 1.0 - rho if rho is not None else None
+    floor, alpha = _scalar(eps), _scalar(alpha)
+    keep = None if rho is None else _scalar(1.0 - rho)
+    rho = None if rho is None else _scalar(rho)
     multiply, add, sqrt, divide, subtract = np.multiply, np.add, np.sqrt, np.divide, np.subtract
     for augmented in batches:
         augmented.dot(extended, g)
@@ -268,7 +283,7 @@ def adam_array(batches, carry, alpha, hyper, trace):
     weights = np.zeros((3, 5))
     weights[0, 0], weights[0, 3] = beta1, 1.0 - beta1
     weights[1, 1], weights[1, 4] = beta2, 1.0 - beta2
-    root, step, floor = np.empty(p), np.empty(p), np.zeros(())
+    root, step, floor = np.empty(p), np.empty(p), _scalar(0.0)  # floor: this step's epsilon_t
     # the rows each step uses, as views made once: (whole, g, g^2) of this step's stack and
     # (m v alpha_t-m, v, alpha_t m) of the next one's, for both ways round
     views = [
@@ -277,9 +292,6 @@ def adam_array(batches, carry, alpha, hyper, trace):
     ]
     current = 0
     schedule = _adam_schedule(count, alpha, beta1, beta2, hyper[2])
-    # this loop is all numpy calls on 5-20 numbers, so each call's own overhead is the cost: ufuncs and
-    # array methods bound once and given out= positionally, and the floor a 0-d array (a Python float
-    # operand costs a scalar conversion per call); the same arithmetic, bit for bit
     multiply, sqrt, add, divide, subtract = np.multiply, np.sqrt, np.add, np.divide, np.subtract
     for augmented, (w_m, w_g, eps_t) in zip(batches, schedule, strict=False):  # the schedule never ends
         now, g, g_squared, moments_after, v_after, step_after = views[current]
