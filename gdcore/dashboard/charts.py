@@ -422,9 +422,7 @@ def _step_size_template(log_scale: bool, title: str) -> alt.TopLevelMixin:
             ],
         )
     )
-    return (line + rules).properties(
-        title=_title(title, "red dashed: α_max, the limit of a constant step (full batch)"), height=220
-    )
+    return (line + rules).properties(title=_title(title, "red dashed: α_max of a constant step"), height=260)
 
 
 def parameter_table(runs: Mapping[str, Trajectory], names: Sequence[str]) -> pd.DataFrame:
