@@ -820,18 +820,17 @@ def landscape_tables(view: LandscapeView, max_path_rows: int):
     step between two points beyond it is not drawn), each row with the previous one of its piece
     (prev_u, prev_v, prev_epoch: the chart finds where a path leaves the picture from them); `dot` marks
     the real epochs (the other rows are where a step crosses the reach's edge). marks: start, optimum.
+
+    With a ridge penalty (`view.reference`), the unpenalized loss's level sets follow in `contours` as
+    rows with `reference` true (their own pieces), and marks gain its optimum, REFERENCE_MARK.
     """
     c = view.contours
-    contours = pd.DataFrame(
-        {
-            "u": c.xy[:, 0],
-            "v": c.xy[:, 1],
-            "piece": c.piece,
-            "order": np.arange(c.piece.size),
-            "level": c.height,
-            "loss": c.loss_star + c.height,
-        }
-    )
+    contours = contour_rows(c, reference=False)
+    if view.reference is not None:
+        reference = contour_rows(view.reference, reference=True)
+        reference["piece"] += int(c.piece.max()) + 1 if c.piece.size else 0
+        contours = pd.concat([contours, reference], ignore_index=True)
+        contours["order"] = np.arange(len(contours))
     frames = []
     budget = max(max_path_rows // max(len(view.paths), 1), 3)
     for name, path in view.paths.items():
@@ -865,14 +864,36 @@ def landscape_tables(view: LandscapeView, max_path_rows: int):
         )
     path_table = pd.concat(frames, ignore_index=True)
     first = next(iter(view.paths.values()))
+    penalized = view.reference_optimum is not None
     marks = pd.DataFrame(
         {
-            "what": ["start", "least-squares optimum"],
+            "what": ["start", f"{optimum_name(penalized)} optimum"],
             "u": [first[0, 1], view.optimum[0]],
             "v": [first[0, 2], view.optimum[1]],
         }
     )
+    if penalized:
+        extra = {"what": REFERENCE_MARK, "u": view.reference_optimum[0], "v": view.reference_optimum[1]}
+        marks = pd.concat([marks, pd.DataFrame([extra])], ignore_index=True)
     return contours, path_table, marks
+
+
+REFERENCE_MARK = "least squares (λ = 0)"  # the unpenalized optimum, marked beside the ridge one
+
+
+def contour_rows(c, reference: bool) -> pd.DataFrame:
+    """One `Contours`' points as chart rows (level = height above its minimum, loss = J on the line)."""
+    return pd.DataFrame(
+        {
+            "u": c.xy[:, 0],
+            "v": c.xy[:, 1],
+            "piece": c.piece,
+            "order": np.arange(c.piece.size),
+            "level": c.height,
+            "loss": c.loss_star + c.height,
+            "reference": reference,
+        }
+    )
 
 
 def landscape_chart(
@@ -906,9 +927,16 @@ def landscape_chart(
     stepping = arrows is not None
     params |= {"epoch": int(step_epoch) if stepping and step_epoch is not None else last, "last_epoch": last}
     datasets = {"contours": contours, "path": path, "marks": marks}
+    penalized = bool((marks["what"] == REFERENCE_MARK).any())  # a ridge landscape (`landscape_tables`)
     return ChartSpec(
         _landscape_template(
-            runs, u_title, v_title, stepping, clickable, tuple(arrows["arrow"]) if stepping else ()
+            runs,
+            u_title,
+            v_title,
+            stepping,
+            clickable,
+            tuple(arrows["arrow"]) if stepping else (),
+            penalized,
         ),
         datasets | ({"arrows": arrows} if stepping else {}),
         params,
@@ -928,7 +956,10 @@ def _landscape_template(
     stepping: bool = False,
     clickable: bool = False,
     arrow_names: tuple[str, ...] = (),
+    penalized: bool = False,
 ) -> alt.TopLevelMixin:
+    loss = loss_name(penalized)
+    kinds = ["start", f"{optimum_name(penalized)} optimum"] + ([REFERENCE_MARK] if penalized else [])
     # Units per pixel, the same on both axes: the larger of what each side of the box needs; the domain
     # of each axis is then its centre +- half the plot's size in pixels times that.
     scale_params = [
@@ -950,6 +981,7 @@ def _landscape_template(
     y = alt.Y("v:Q", title=v_title, scale=scale("v"), axis=axis)
     levels = (
         alt.Chart(_data("contours"))
+        .transform_filter("!datum.reference")
         .mark_line(strokeWidth=1.3, clip=True)
         .encode(
             x=x,
@@ -958,16 +990,33 @@ def _landscape_template(
             order="order:Q",
             color=alt.Color(
                 "level:Q",
-                title=["MSE above", "the minimum"],
+                title=[f"{loss} above", "the minimum"],
                 scale=alt.Scale(type="log", scheme={"name": "blues", "extent": [1.0, 0.25]}),
                 legend=alt.Legend(orient="bottom", format="~s", gradientLength=140),
             ),
             tooltip=[
-                alt.Tooltip("loss:Q", title="MSE on this line", format=",.4~f"),
+                alt.Tooltip("loss:Q", title=f"{loss} on this line", format=",.4~f"),
                 alt.Tooltip("level:Q", title="above the minimum", format=",~g"),
             ],
         )
     )
+    # A ridge landscape: the bowl without the penalty, faint, for comparison (its own exact ellipses).
+    plain_levels = (
+        alt.Chart(_data("contours"))
+        .transform_filter("datum.reference")
+        .mark_line(strokeWidth=1, strokeDash=[4, 3], color=COLORS["data"], opacity=0.8, clip=True)
+        .encode(
+            x=x,
+            y=y,
+            detail="piece:N",
+            order="order:Q",
+            tooltip=[
+                alt.Tooltip("loss:Q", title="MSE on this line (no penalty)", format=",.4~f"),
+                alt.Tooltip("level:Q", title="above its minimum", format=",~g"),
+            ],
+        )
+    )
+    reference = [plain_levels] if penalized else []
     palette = RUN_PALETTE if len(runs) > 1 else [COLORS["w"]]
     color = alt.Color(
         "run:N",
@@ -990,7 +1039,7 @@ def _landscape_template(
                 alt.Tooltip("epoch:Q", title="Epoch", format=",.4~f"),
                 alt.Tooltip("u:Q", title=u_title, format=",.4f"),
                 alt.Tooltip("v:Q", title=v_title, format=",.4f"),
-                alt.Tooltip("loss:Q", title="MSE", format=",.3f"),
+                alt.Tooltip("loss:Q", title=loss, format=",.3f"),
             ],
         )
     )
@@ -1007,7 +1056,7 @@ def _landscape_template(
         tooltip=[
             alt.Tooltip("run:N", title="Run"),
             alt.Tooltip("epoch:Q", title="Epoch", format=","),
-            alt.Tooltip("loss:Q", title="MSE", format=",.3f"),
+            alt.Tooltip("loss:Q", title=loss, format=",.3f"),
         ],
     )
     now_label = (
@@ -1065,7 +1114,8 @@ def _landscape_template(
     marks_color = alt.Color(
         "what:N",
         scale=alt.Scale(
-            domain=["start", "least-squares optimum"], range=[COLORS["start"], COLORS["optimum"]]
+            domain=kinds,
+            range=[COLORS["start"], COLORS["optimum"], COLORS["data"]][: len(kinds)],
         ),
         legend=None,
     )
@@ -1077,7 +1127,7 @@ def _landscape_template(
             y=y,
             shape=alt.Shape(
                 "what:N",
-                scale=alt.Scale(domain=["start", "least-squares optimum"], range=["circle", "diamond"]),
+                scale=alt.Scale(domain=kinds, range=["circle", "diamond", "square"][: len(kinds)]),
                 legend=None,
             ),
             color=marks_color,
@@ -1093,7 +1143,11 @@ def _landscape_template(
     names = [
         alt.Chart(_data("marks"))
         .transform_filter(f"datum.what {'==' if start else '!='} 'start'")
-        .transform_calculate(name="datum.what == 'start' ? 'start' : 'optimum'")
+        .transform_calculate(
+            name="datum.what == 'start' ? 'start' : "
+            + (f"datum.what == '{REFERENCE_MARK}' ? 'λ = 0' : " if penalized else "")
+            + "'optimum'"
+        )
         .mark_text(
             align="left", baseline="top" if start else "bottom", dx=9, dy=7 if start else -7,
             fontSize=12, fontWeight="bold", **halo,
@@ -1105,14 +1159,29 @@ def _landscape_template(
     clicks = [_click_cells(scale, axis, u_title, v_title)] if clickable else []
     steps = _step_arrows(scale, u_title, v_title, arrow_names) if arrow_names else []
     return (
-        alt.layer(*clicks, levels, trail, dots, arrows, *labels, points, *names, now_dots, *steps, now_label)
+        alt.layer(
+            *clicks,
+            levels,
+            *reference,
+            trail,
+            dots,
+            arrows,
+            *labels,
+            points,
+            *names,
+            now_dots,
+            *steps,
+            now_label,
+        )
         .resolve_scale(color="independent")
         .add_params(*(_value(name) for name in ("cu", "cv")), _value("hu", 1.0), _value("hv", 1.0))
         .add_params(*play_params(bound=not stepping))
         .add_params(*scale_params)
         .properties(
             title=_title(
-                f"Loss landscape J({u_title}, {v_title})", "contours of the MSE, axes at equal scale"
+                f"Loss landscape J({u_title}, {v_title})",
+                f"contours of {'MSE + λ‖w‖² (grey dashed: the MSE alone)' if penalized else 'the MSE'}, "
+                "axes at equal scale",
             ),
             height=520,
         )

@@ -485,6 +485,10 @@ class LandscapeView:
     distance from the optimum on each side); `reach` the square around it that an equal-scale chart may
     show at any aspect, to which the `contours` (exact level sets of J) are clipped; `paths` each run's
     (epoch, theta_i, theta_j, J) rows; `off_chart` the runs whose path goes beyond `reach`.
+
+    With a ridge penalty, `reference` holds the level sets of the loss without it (the plain MSE, the
+    other parameters at their least-squares values) and `reference_optimum` the least-squares optimum,
+    so the chart can show what the penalty did to the bowl; both None without a penalty.
     """
 
     bounds: np.ndarray
@@ -493,6 +497,8 @@ class LandscapeView:
     paths: dict[str, np.ndarray]
     optimum: np.ndarray
     off_chart: dict[str, OffChart]
+    reference: Contours | None = None
+    reference_optimum: np.ndarray | None = None
 
 
 def landscape_view(prepared: Prepared, runs: Mapping[str, Trajectory], i: int, j: int) -> LandscapeView:
@@ -506,11 +512,18 @@ def landscape_view(prepared: Prepared, runs: Mapping[str, Trajectory], i: int, j
     # The optimum's surroundings too (a square 0.6x the start's distance wide), so the innermost
     # contours are not cut off at the window's edge.
     around = optimum + 0.3 * float(np.hypot(*(start - optimum))) * np.array([[-1.0, -1.0], [1.0, 1.0]])
-    points = np.vstack([optimum, around, *(p[:, 1:3] for p in paths.values())])
+    # With a penalty, the unpenalized loss too (one more pass over the training rows), and its optimum
+    # in the window: the two optima side by side show what the penalty does.
+    plain = Quadratic.from_data(prepared.train.X, prepared.train.y) if quadratic.l2 else None
+    others = [plain.theta_star[[i, j]]] if plain is not None else []
+    points = np.vstack([optimum, around, *others, *(p[:, 1:3] for p in paths.values())])
     bounds = window(points, max_span=span)
     reach = surround(bounds)
     gone = {name: off for name, path in paths.items() if (off := off_chart(path, reach)) is not None}
-    return LandscapeView(bounds, reach, contours(quadratic, i, j, reach), paths, optimum, gone)
+    view = LandscapeView(bounds, reach, contours(quadratic, i, j, reach), paths, optimum, gone)
+    if plain is None:
+        return view
+    return replace(view, reference=contours(plain, i, j, reach), reference_optimum=others[0])
 
 
 def off_chart_note(run: str, off: OffChart, u_name: str, v_name: str) -> str:

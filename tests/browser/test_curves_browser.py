@@ -90,6 +90,12 @@ def test_a_ridge_run_says_ridge_and_draws_without_an_exception(app_page_at):
     assert "Error (MSE + λ‖w‖²)" in app.metrics()
     loss = chart_titled(app, "Loss per epoch")
     assert "the ridge minimum" in loss.inner_text()
+    # the landscape shows the bowl without the penalty (grey dashed) and both optima, named
+    bowl = chart_titled(app, "Loss landscape")
+    words = bowl.locator("svg text").evaluate_all("(els) => els.map((e) => e.textContent || '')")
+    assert {"optimum", "λ = 0", "start"} <= {w.strip() for w in words}, words
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    bowl.screenshot(path=str(SHOTS / "ridge-landscape-1024.png"))
     app.assert_no_console_errors()
 
 

@@ -164,3 +164,54 @@ def test_the_blogs_page_never_says_ridge():
     )
     assert "ridge" not in everything.lower() and "λ‖w‖²" not in everything
     assert "least-squares minimum" in everything
+
+
+# ---------------------------------------------------------------- ridge on the landscape
+@pytest.mark.parametrize(("features", "i", "j"), [(1, 0, 1), (3, 0, 3), (3, 1, 2)])
+def test_the_ridge_landscape_draws_both_bowls_exactly_and_both_optima(features, i, j):
+    data = make_data(n_features=features)
+    prepared = experiment.prepare(data, standardized=False, test_fraction=0.0, split_seed=0, l2=LAM)
+    runs = experiment.run_optimizers(prepared, experiment.RunPlan((RunSpec(alpha=0.1, epochs=50),)))
+    view = experiment.landscape_view(prepared, runs, i, j)
+    X, y = data.X, data.y
+    A = np.column_stack([X, np.ones(len(y))])
+    plain_star, *_ = np.linalg.lstsq(A, y, rcond=None)
+    w_ridge, b_ridge, _ = ridge_objective(X, y, LAM)
+    ridge_star = np.append(w_ridge, b_ridge)
+    np.testing.assert_allclose(view.reference_optimum, plain_star[[i, j]], rtol=1e-9)
+    np.testing.assert_allclose(view.optimum, ridge_star[[i, j]], rtol=1e-8)
+    contours, _, marks = charts.landscape_tables(view, 800)
+    assert contours["reference"].any() and (~contours["reference"]).any()
+    # every drawn point lies exactly on its level: the plain MSE (others at least squares) for the grey
+    # contours, MSE + lambda ||w||^2 (others at the ridge solution) for the others, measured on the data
+    # (but the points where a contour is cut at the picture's edge: there the line ends on a chord)
+    (u_lo, u_hi), (v_lo, v_hi) = view.reach
+    on_edge = np.isclose(contours["u"], u_lo) | np.isclose(contours["u"], u_hi)
+    on_edge |= np.isclose(contours["v"], v_lo) | np.isclose(contours["v"], v_hi)
+    for reference, star in ((True, plain_star), (False, ridge_star)):
+        rows = contours[(contours["reference"] == reference) & ~on_edge].dropna(subset=["u", "v"])
+        assert len(rows) > 500
+        for row in rows.iloc[::7].itertuples():
+            theta = star.copy()
+            theta[[i, j]] = row.u, row.v
+            r = y - A @ theta
+            value = r @ r / len(y) + (0.0 if reference else LAM * theta[:-1] @ theta[:-1])
+            assert value == pytest.approx(row.loss, abs=1e-8 * row.level + 1e-10 * row.loss)
+    assert list(marks["what"]) == ["start", "ridge optimum", charts.REFERENCE_MARK]
+    np.testing.assert_allclose(marks[["u", "v"]].iloc[2], plain_star[[i, j]], rtol=1e-9)
+    chart = charts.landscape_chart(contours, *charts.landscape_tables(view, 800)[1:], view.bounds, "u", "v")
+    chart.chart.to_dict()
+    text = words(chart.vega_lite())
+    assert "grey dashed: the MSE" in text and "MSE + λ‖w‖² on this line" in text
+
+
+def test_without_a_penalty_the_landscape_has_one_bowl_and_says_mse():
+    prepared = experiment.prepare(make_data(), standardized=False, test_fraction=0.0, split_seed=0)
+    runs = experiment.run_optimizers(prepared, experiment.RunPlan((RunSpec(alpha=0.1, epochs=50),)))
+    view = experiment.landscape_view(prepared, runs, 0, 1)
+    assert view.reference is None and view.reference_optimum is None
+    contours, path, marks = charts.landscape_tables(view, 800)
+    assert not contours["reference"].any()
+    assert list(marks["what"]) == ["start", "least-squares optimum"]
+    text = words(charts.landscape_chart(contours, path, marks, view.bounds, "w", "b").vega_lite())
+    assert "contours of the MSE" in text and "λ" not in text
