@@ -55,7 +55,7 @@ def step_panel(step, names: list[str], i: int, j: int, several_runs: bool) -> No
         + (
             "."
             if step.plain_gd
-            else ", and the orange one −α∇J, the step full-batch GD would take from here."
+            else ", and the violet one −α∇J, the step full-batch GD would take from here."
         )
     )
     for line in equations(step, names, i, j):

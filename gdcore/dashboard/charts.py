@@ -935,7 +935,7 @@ def landscape_chart(
             v_title,
             stepping,
             clickable,
-            tuple(arrows["arrow"]) if stepping else (),
+            tuple(name for name in STEP_ARROW_COLORS if stepping and name in set(arrows["arrow"])),
             penalized,
         ),
         datasets | ({"arrows": arrows} if stepping else {}),
@@ -1191,7 +1191,9 @@ def _landscape_template(
 CLICK_SELECTION = "start_click"  # the landscape's click selection: the only one that reruns the page
 CLICK_CELLS = 40  # the click grid's cells per side: a click picks the centre of the cell under it
 # The single-step arrows and their colours, in the legend's order.
-STEP_ARROW_COLORS = {GRADIENT_ARROW: "#C2255C", TAKEN_ARROW: COLORS["start"], GD_ARROW: "#F59F00"}
+STEP_ARROW_COLORS = {GRADIENT_ARROW: "#C2255C", TAKEN_ARROW: COLORS["start"], GD_ARROW: "#7048E8"}
+# Shaft widths: the step taken widest, under the others, so that an arrow along it stays visible.
+STEP_ARROW_WIDTHS = {GRADIENT_ARROW: 2.5, TAKEN_ARROW: 6.0, GD_ARROW: 3.5}
 
 
 def _click_cells(scale, axis, u_title: str, v_title: str) -> alt.Chart:
@@ -1239,9 +1241,14 @@ def _step_arrows(scale, u_title: str, v_title: str, names: tuple[str, ...]) -> l
         alt.Tooltip("v2:Q", title=f"to {v_title}", format=",.6g"),
     ]
     arrows = alt.Chart(_data("arrows"))
-    shafts = arrows.mark_rule(strokeWidth=3, clip=True).encode(
+    width = alt.StrokeWidth(
+        "arrow:N",
+        scale=alt.Scale(domain=list(names), range=[STEP_ARROW_WIDTHS[name] for name in names]),
+        legend=None,
+    )
+    shafts = arrows.mark_rule(clip=True).encode(
         x=alt.X("u:Q", scale=scale("u")), x2="u2:Q", y=alt.Y("v:Q", scale=scale("v")), y2="v2:Q",
-        color=color, tooltip=tooltip,
+        color=color, strokeWidth=width, tooltip=tooltip,
     )  # fmt: skip
     tips = arrows.mark_point(shape="triangle-right", size=170, filled=True, opacity=1, clip=True).encode(
         x=alt.X("u2:Q", scale=scale("u")),

@@ -130,16 +130,16 @@ def step_arrows(step: EpochStep, i: int, j: int, bounds: np.ndarray) -> pd.DataF
     * for a run whose update is not plain GD's: -alpha_t grad J, full-batch GD's step from theta_t.
     """
     at = step.theta[[i, j]]
-    rows = []
+    rows = []  # drawn in this order: -grad J last, on top (plain GD's step lies along it)
+    if step.taken is not None and np.isfinite(step.taken).all() and (step.taken[[i, j]] != at).any():
+        rows.append(_arrow(TAKEN_ARROW, at, step.taken[[i, j]]))
+    if not step.plain_gd and step.taken is not None and np.isfinite(step.gd_update).all():
+        rows.append(_arrow(GD_ARROW, at, step.gd_update[[i, j]]))
     direction = -step.grad[[i, j]]
     size = float(np.hypot(*direction)) if np.isfinite(direction).all() else 0.0
     if size > 0:
         length = ARROW_FRACTION * float(np.max(bounds[:, 1] - bounds[:, 0]))
         rows.append(_arrow(GRADIENT_ARROW, at, at + direction / size * length))
-    if step.taken is not None and np.isfinite(step.taken).all() and (step.taken[[i, j]] != at).any():
-        rows.append(_arrow(TAKEN_ARROW, at, step.taken[[i, j]]))
-    if not step.plain_gd and step.taken is not None and np.isfinite(step.gd_update).all():
-        rows.append(_arrow(GD_ARROW, at, step.gd_update[[i, j]]))
     return pd.DataFrame(rows, columns=["arrow", "u", "v", "u2", "v2", "angle"])
 
 

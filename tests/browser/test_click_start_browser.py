@@ -6,7 +6,10 @@ clamped with a notice; and the play head's timer, which drives the animation, re
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -138,4 +141,45 @@ def test_single_step_at_other_widths(app_page_at, width):
     assert chart.locator("svg text").filter(has_text="steepest descent").count() == 1
     assert app.page.get_by_text("4. Update").count() == 1
     app.page.screenshot(path=f"/tmp/h/cbr/step-{width}.png", full_page=False)
+    app.assert_no_console_errors()
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+STEP_SHOTS = {  # README's single-step sequence: (file, link, epoch)
+    "single-step-1.png": ({"alpha": "0.3", "epochs": "20"}, 0),
+    "single-step-2.png": ({"alpha": "0.3", "epochs": "20"}, 1),
+    "single-step-3.png": ({"optimizers": "momentum", "alpha": "0.1", "epochs": "30"}, 3),
+}
+
+
+def stepped_region(app, path: Path) -> bytes:
+    """A screenshot of the main column from the single-step toggle to the last line of the equations,
+    the viewport first grown to the whole page (Streamlit scrolls inside its main area)."""
+    height = app.page.evaluate("() => document.querySelector(\"[data-testid='stMain']\").scrollHeight")
+    app.page.set_viewport_size({"width": app.page.viewport_size["width"], "height": int(height) + 40})
+    app.page.wait_for_timeout(1500)  # the charts re-render at the new size
+    top = app.widget("single_step").bounding_box()
+    bottom = app.page.get_by_text("The run's epoch").last.bounding_box()
+    main = app.page.get_by_test_id("stMainBlockContainer").bounding_box()
+    clip = {"x": main["x"], "y": top["y"] - 12, "width": main["width"]}
+    clip["height"] = bottom["y"] + bottom["height"] + 12 - clip["y"]
+    return app.page.screenshot(path=str(path), clip=clip)
+
+
+@pytest.mark.parametrize("name", list(STEP_SHOTS))
+def test_single_step_pictures(app_page_at, name):
+    """Single step at 1024 px: the picture changes from one epoch to the next, the epoch is written on
+    the chart, and with `UPDATE_DOCS_SCREENSHOT=1` (or a missing file) it is saved in docs/ for the README."""
+    link, epoch = STEP_SHOTS[name]
+    app = app_page_at(1024, 1400).open_until_charts(link)
+    app.switch("single_step")
+    for _ in range(epoch):
+        app.rerun_after(lambda: app.widget("step_forward").locator("button").click())
+    chart = landscape(app)
+    labels = chart.locator("svg text").evaluate_all("(els) => els.map((e) => e.textContent)")
+    assert f"epoch {epoch}" in labels
+    shot = Path("/tmp/h/cbr") / name
+    stepped_region(app, shot)
+    if os.environ.get("UPDATE_DOCS_SCREENSHOT") == "1" or not (DOCS / name).exists():
+        shutil.copyfile(shot, DOCS / name)
     app.assert_no_console_errors()

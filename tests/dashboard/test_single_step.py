@@ -147,7 +147,7 @@ def test_other_runs_say_their_step_is_not_minus_alpha_gradient(blog, spec):
     assert "**not** the update above" in lines[-1]
     assert ("mini-batches" in lines[-1]) == (spec.batch_size is not None)
     arrows = singlestep.step_arrows(step, 0, 1, np.array([[-10.0, 60.0], [-20.0, 20.0]]))
-    assert list(arrows["arrow"]) == [singlestep.GRADIENT_ARROW, singlestep.TAKEN_ARROW, singlestep.GD_ARROW]
+    assert list(arrows["arrow"]) == [singlestep.TAKEN_ARROW, singlestep.GD_ARROW, singlestep.GRADIENT_ARROW]
     gd = arrows.set_index("arrow").loc[singlestep.GD_ARROW]
     np.testing.assert_allclose([gd.u2, gd.v2], step.theta - spec.alpha * step.grad)
 
@@ -162,7 +162,7 @@ def test_arrows_in_the_chart_data(blog):
     )
     spec.chart.to_dict()  # the template passes Vega-Lite's schema
     drawn = spec.datasets["arrows"].set_index("arrow")
-    assert list(drawn.index) == [singlestep.GRADIENT_ARROW, singlestep.TAKEN_ARROW]  # GD: its step is −α∇J
+    assert list(drawn.index) == [singlestep.TAKEN_ARROW, singlestep.GRADIENT_ARROW]  # GD: its step is −α∇J
     loop = literal_gd(blog.train.X[:, 0], blog.train.y, 0.01, 11)
     taken = drawn.loc[singlestep.TAKEN_ARROW]
     np.testing.assert_allclose([taken.u, taken.v, taken.u2, taken.v2], [*loop[10], *loop[11]], rtol=1e-9)
