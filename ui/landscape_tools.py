@@ -3,6 +3,7 @@ and the blog's four equations of that epoch) and a click on the landscape that s
 
 from __future__ import annotations
 
+import functools
 import math
 
 import streamlit as st
@@ -13,7 +14,8 @@ from ui.state import keep_in_range
 
 STEPPING = "single_step"  # widget key: the single-step toggle
 STEP_EPOCH = "step_epoch"  # widget key: the epoch single step shows (0 .. the first run's last)
-CLICK = "landscape_click"  # widget key: the landscape's click selection
+CLICK = "landscape_click"  # widget key of the landscape's click selection, before its number
+CLICKS = "landscape_clicks"  # session key: clicks handled so far (a new widget key after each one)
 CLICK_NOTICE = "click_notice"  # session key: what the last click on the landscape did
 CLICKABLE = ["w", "b"]  # the landscape's axes when a click can set the start (Start w, Start b)
 
@@ -68,16 +70,25 @@ def click_options(names: list[str]) -> dict:
     could not set just the two drawn)."""
     if names != CLICKABLE:
         return {}
-    return {"on_select": set_start_from_click, "selection_mode": [CLICK_SELECTION], "key": CLICK}
+    # A fresh widget after each click: a kept selection would make a second click on the same point (after
+    # the start was changed in the fields) no change, and no rerun.
+    key = f"{CLICK}_{st.session_state.get(CLICKS, 0)}"
+    return {
+        "on_select": functools.partial(set_start_from_click, key),
+        "selection_mode": [CLICK_SELECTION],
+        "key": key,
+    }
 
 
-def set_start_from_click() -> None:
-    """on_select of the landscape: the clicked point's (w, b) become Start w and Start b, rounded to
-    what the number fields show (2 decimals) and kept in their allowed range like a typed value."""
-    state = st.session_state.get(CLICK)
+def set_start_from_click(key: str) -> None:
+    """on_select of the landscape (widget `key`): the clicked point's (w, b) become Start w and Start b,
+    rounded to what the number fields show (2 decimals) and kept in their allowed range like a typed
+    value."""
+    state = st.session_state.get(key)
     points = (state or {}).get("selection", {}).get(CLICK_SELECTION) or []
     if not points:
         return
+    st.session_state[CLICKS] = st.session_state.get(CLICKS, 0) + 1
     point = points[0]
     try:
         w0, b0 = float(point["u"]), float(point["v"])

@@ -104,6 +104,22 @@ def test_a_click_sets_the_start_and_the_run_restarts_there(app_page_at):
     app.assert_no_console_errors()
 
 
+def test_the_same_point_clicked_again_after_typing_sets_it_again(app_page_at):
+    """After a click, the start typed back to the default (the same picture) and the same pixel clicked
+    again: the click is handled again (a kept selection would make it no change, and no rerun)."""
+    app = app_page_at(1024).open_until_charts()
+    box = plot_box(landscape(app))
+    x, y = box["x"] + 0.33 * box["width"], box["y"] + 0.27 * box["height"]
+    app.rerun_after(lambda: app.page.mouse.click(x, y))
+    clicked = (app.number_value("w0"), app.number_value("b0"))
+    app.type_number("w0", 1)
+    app.type_number("b0", 0)
+    assert plot_box(landscape(app)) == box, "the same picture as before the click"
+    app.rerun_after(lambda: app.page.mouse.click(x, y))
+    assert (app.number_value("w0"), app.number_value("b0")) == clicked
+    app.assert_no_console_errors()
+
+
 def test_a_click_beyond_the_range_is_clamped_with_a_notice(app_page_at):
     app = app_page_at(1024).open_until_charts({"w0": "-95"})
     chart = landscape(app)

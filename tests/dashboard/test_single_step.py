@@ -255,9 +255,11 @@ def test_a_click_sets_start_w_and_b(monkeypatch, point, w0, b0, clamped):
     from ui import landscape_tools
 
     state = FakeState(w0=1.0, b0=0.0)
-    state[landscape_tools.CLICK] = {"selection": {charts.CLICK_SELECTION: [point]}}
     monkeypatch.setattr(landscape_tools.st, "session_state", state)
-    landscape_tools.set_start_from_click()
+    key = landscape_tools.click_options(["w", "b"])["key"]
+    state[key] = {"selection": {charts.CLICK_SELECTION: [point]}}
+    landscape_tools.set_start_from_click(key)
+    assert landscape_tools.click_options(["w", "b"])["key"] != key, "a fresh widget for the next click"
     assert (state["w0"], state["b0"]) == (w0, b0)
     notice = state[landscape_tools.CLICK_NOTICE]
     assert f"w = {w0:g}, b = {b0:g}" in notice
@@ -269,9 +271,11 @@ def test_a_click_without_a_usable_point_changes_nothing(monkeypatch, point):
     from ui import landscape_tools
 
     state = FakeState(w0=1.0, b0=0.0)
-    state[landscape_tools.CLICK] = {"selection": {charts.CLICK_SELECTION: [point]}}
     monkeypatch.setattr(landscape_tools.st, "session_state", state)
-    landscape_tools.set_start_from_click()
+    key = landscape_tools.click_options(["w", "b"])["key"]
+    state[key] = {"selection": {charts.CLICK_SELECTION: [point]}}
+    landscape_tools.set_start_from_click(key)
+    assert landscape_tools.click_options(["w", "b"])["key"] != key, "a fresh widget for the next click"
     assert (state["w0"], state["b0"]) == (1.0, 0.0)
     assert "the start is unchanged" in state[landscape_tools.CLICK_NOTICE]
 
@@ -281,6 +285,7 @@ def test_click_is_offered_only_on_a_one_feature_landscape():
 
     assert landscape_tools.click_options(["w", "b"])["selection_mode"] == [charts.CLICK_SELECTION]
     assert landscape_tools.click_options(["w[x1]", "w[x2]", "b"]) == {}
+    assert landscape_tools.click_options(["b", "w"]) == {}
 
 
 @pytest.mark.parametrize("epoch", [0, 2, 3, 7])
