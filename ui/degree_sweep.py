@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from gdcore.dashboard import degrees, experiment
-from gdcore.dashboard.budget import describe_seconds, estimate_degree_sweep
+from gdcore.dashboard.budget import describe_seconds, estimate_degree_fits, estimate_degree_sweep
 from gdcore.dashboard.explain import literal_markdown
 from gdcore.dashboard.settings import Settings
 from gdcore.optimizers import OPTIMIZERS
@@ -28,15 +28,6 @@ def degree_sweep_section(prepared, settings: Settings, prepared_key, csv_bytes) 
     l2 = prepared.quadratic.l2
     spec = settings.run_plan().first
     name = OPTIMIZERS[spec.optimizer].display_name
-    cost = estimate_degree_sweep(spec, prepared.train.n_samples, degrees.DEGREES)
-    budget = server_budget()
-    if cost.seconds > budget.ask_above_s:
-        st.caption(
-            f"{name} once per degree would take about {describe_seconds(cost.seconds)} of this server's time "
-            f"(more than the {describe_seconds(budget.ask_above_s)} a run may take without asking), so only "
-            "the optimum is drawn: lower the epochs or raise the batch size to see the runs too."
-        )
-        spec = None
     key = (
         experiment.with_problem(experiment.base_data(source), 1, l2),
         standardized,
@@ -44,6 +35,17 @@ def degree_sweep_section(prepared, settings: Settings, prepared_key, csv_bytes) 
         split_seed,
         l2,
     )
+    budget = server_budget()
+    if not fits_asked(key, estimate_degree_fits(prepared.source.n_samples), budget):
+        return
+    cost = estimate_degree_sweep(spec, prepared.train.n_samples, degrees.DEGREES)
+    if cost.seconds > budget.ask_above_s:
+        st.caption(
+            f"{name} once per degree would take about {describe_seconds(cost.seconds)} of this server's time "
+            f"(more than the {describe_seconds(budget.ask_above_s)} a run may take without asking), so only "
+            "the optimum is drawn: lower the epochs or raise the batch size to see the runs too."
+        )
+        spec = None
     with st.spinner("Fitting degrees 1 to 12…"):
         sweep = cache.degree_sweep(key, spec, csv_bytes)
     show_chart(degrees.sweep_chart(degrees.sweep_table(sweep), prepared.degree, name, bool(l2)))
@@ -58,3 +60,37 @@ def degree_sweep_section(prepared, settings: Settings, prepared_key, csv_bytes) 
         "compare; the grey rule is the degree the page shows. "
         + ("Each degree uses the same split and standardizing as the page." if test_fraction else "")
     )
+
+
+ASKED_KEY = "degree_sweep_asked"  # session key: the sweep (by its cache key) the user asked for
+
+
+def ask_for(key: tuple) -> None:
+    st.session_state[ASKED_KEY] = key
+
+
+def fits_asked(key: tuple, seconds: float, budget) -> bool:
+    """Whether the twelve fits may run now: within `ask_above_s`, or asked for with the button up to
+    `refuse_above_s`; above that never. Says why and what it would take otherwise."""
+    if seconds > budget.refuse_above_s:
+        st.info(
+            f"Fitting degrees 1 to 12 to this many rows would take about {describe_seconds(seconds)} of this "
+            f"server's time, more than one request may take here ({describe_seconds(budget.refuse_above_s)}): "
+            "choose fewer samples to see the degree sweep.",
+            icon="⏳",
+        )
+        return False
+    if seconds <= budget.ask_above_s or st.session_state.get(ASKED_KEY) == key:
+        return True
+    st.info(
+        f"Fitting degrees 1 to 12 to this many rows takes about {describe_seconds(seconds)} of this server's "
+        "time, which everyone using the page shares.",
+        icon="⏳",
+    )
+    st.button(
+        f"Compute the degree sweep ({describe_seconds(seconds)})",
+        key="degree_sweep_go",
+        on_click=ask_for,
+        args=(key,),
+    )
+    return False

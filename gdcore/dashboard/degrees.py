@@ -17,6 +17,8 @@ lambda > 0 trades training error for a smaller test error at high degree.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -47,24 +49,19 @@ def degree_sweep(
     """One row per degree (data with one input x; ValueError otherwise, from `prepare`): columns
     `degree`, `optimum_train`, `optimum_test`, `run_train`, `run_test` (plain MSE; test NaN without a
     split, run columns NaN when `spec` is None: no run asked for), `run_epoch` (the run's best epoch),
-    `run_diverged`. A degree whose powers of x overflow ends the table there (`polynomial_features`
-    refuses them)."""
+    `run_diverged`. Degrees whose powers of x overflow are left out (`polynomial_features` refuses them).
+
+    The data is prepared once, at the highest degree (expanded, split, standardized: `prepare`); degree d
+    takes its first d columns, which is what preparing degree d gives (the split does not depend on the
+    columns, and each column is standardized on its own), and `prepare` then fits those columns as they
+    are. One expansion and one split instead of twelve."""
+    top, full = _top_prepared(dataset, standardized, test_fraction, split_seed, l2, max(degrees))
     rows = []
-    for degree in degrees:
-        try:
-            prepared = prepare(
-                dataset,
-                standardized=standardized,
-                test_fraction=test_fraction,
-                split_seed=split_seed,
-                degree=degree,
-                l2=l2,
-            )
-        except ValueError:
-            if not rows:
-                raise
-            break  # x^degree overflows: the degrees below are the sweep
-        train, test, fit = prepared.train, prepared.test, prepared.fit
+    for degree in (d for d in degrees if d <= top):
+        train = replace(full.train, X=full.train.X[:, :degree])
+        test = None if full.test is None else replace(full.test, X=full.test.X[:, :degree])
+        prepared = prepare(train, standardized=False, test_fraction=0.0, split_seed=split_seed, l2=l2)
+        fit = prepared.fit
 
         def scores(weights, bias, train=train, test=test) -> tuple[float, float]:
             on_test = mse(test.X, test.y, weights, bias) if test is not None else float("nan")
@@ -80,6 +77,24 @@ def degree_sweep(
             row["run_epoch"], row["run_diverged"] = run.best_epoch, run.diverged
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _top_prepared(dataset, standardized, test_fraction, split_seed, l2, degree):
+    """(degree, Prepared) at the highest degree <= `degree` whose powers of x do not overflow."""
+    while True:
+        try:
+            return degree, prepare(
+                dataset,
+                standardized=standardized,
+                test_fraction=test_fraction,
+                split_seed=split_seed,
+                degree=degree,
+                l2=l2,
+            )
+        except ValueError as exc:
+            if degree == 1 or "overflows" not in str(exc):
+                raise
+            degree -= 1
 
 
 OVERFIT_RATIO = 1.2  # test MSE at the top degree at least this many times its lowest: said as overfitting

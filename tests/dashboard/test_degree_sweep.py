@@ -15,7 +15,13 @@ from sklearn.preprocessing import StandardScaler
 from streamlit.testing.v1 import AppTest
 
 from gdcore.dashboard import degrees
-from gdcore.dashboard.budget import estimate_degree_sweep, run_cost
+from gdcore.dashboard.budget import (
+    DEGREE_FITS_ROW_S,
+    describe_seconds,
+    estimate_degree_fits,
+    estimate_degree_sweep,
+    run_cost,
+)
 from gdcore.dashboard.explain import plain_text
 from gdcore.dashboard.settings import Settings, parse_query, to_query
 from gdcore.data import make_curve, make_data
@@ -238,19 +244,44 @@ def test_the_sweep_on_data_with_several_features_says_why_not():
 
 
 def test_runs_over_the_budget_leave_the_optimum_only(monkeypatch):
-    monkeypatch.setenv("GDLAB_ASK_ABOVE_S", "0.0001")  # the run: 3e-5 s, twelve: 4e-4 s
+    # the main run: 3e-5 s (closed form); the twelve fits on 100 rows: 2.5e-3 s; the twelve runs 4e-4 s
+    monkeypatch.setenv("GDLAB_ASK_ABOVE_S", "0.0001")
     monkeypatch.setenv("GDLAB_REFUSE_ABOVE_S", "1000")
     at = AppTest.from_file(str(APP), default_timeout=90)
     at.query_params.update({"source": "curve", "degree": "3", "test_fraction": "0.2", "epochs": "100"})
     at.run()
     at = open_tab(at, "data")
     assert not at.exception
+    # the fits wait to be asked for, with their estimate
+    seconds = estimate_degree_fits(100)
+    info = " ".join(i.value for i in at.info)
+    assert f"takes about {describe_seconds(seconds)} of this server's time" in info
+    assert not any("degree_sweep" in c.proto.spec for c in at.get("vega_lite_chart"))
+    at.button(key="degree_sweep_go").click().run()
+    assert not at.exception
     captions = " ".join(c.value for c in at.caption)
-    assert (
-        "Gradient descent once per degree would take about" in captions
-        and "only the optimum is drawn" in captions
-    )
+    assert "Gradient descent once per degree would take about" in captions
+    assert "only the optimum is drawn" in captions
     sweep_chart = next(c for c in at.get("vega_lite_chart") if "degree_sweep" in c.proto.spec)
     assert "degree_sweep" in {ds.name for ds in sweep_chart.proto.datasets}
     text = " ".join(plain_text(m.value) for m in at.markdown)
     assert "at its best epoch" not in text and "The least-squares optimum: its training MSE" in text
+
+
+def test_fits_over_the_refusal_limit_are_not_offered(monkeypatch):
+    monkeypatch.setenv("GDLAB_ASK_ABOVE_S", "0.0001")
+    monkeypatch.setenv("GDLAB_REFUSE_ABOVE_S", "0.001")  # below the fits' 2.5e-3 s on 100 rows
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.query_params.update({"source": "curve", "degree": "3"})
+    at.run()
+    at = open_tab(at, "data")
+    assert not at.exception
+    info = " ".join(i.value for i in at.info)
+    assert "more than one request may take here" in info and "choose fewer samples" in info
+    assert not [b for b in at.button if b.key == "degree_sweep_go"]
+    assert not any("degree_sweep" in c.proto.spec for c in at.get("vega_lite_chart"))
+
+
+def test_the_fits_estimate_is_per_row():
+    assert estimate_degree_fits(1_000_000) == pytest.approx(1_000_000 * DEGREE_FITS_ROW_S)
+    assert estimate_degree_fits(200) == pytest.approx(2 * estimate_degree_fits(100))
