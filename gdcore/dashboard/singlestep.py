@@ -55,6 +55,12 @@ class EpochStep:
     l2: float
     n_samples: int
     sample: tuple[np.ndarray, np.ndarray, np.ndarray] | None  # (x, y, y_hat) of SAMPLE_ROWS rows, d = 1
+    # Full-batch momentum (v := beta v + grad J, theta := theta - alpha_t v): its step is
+    # -alpha_t grad J(theta_t) + beta (alpha_t / alpha_{t-1}) (theta_t - theta_{t-1}); this is the second
+    # term (zero at epoch 0, where v starts at 0), None for any other run.
+    momentum_term: np.ndarray | None = None
+    beta: float | None = None
+    momentum_ratio: float = 1.0  # alpha_t / alpha_{t-1}: 1 without a schedule
 
 
 def step_alpha(run: Trajectory, epoch: int) -> float:
@@ -103,7 +109,22 @@ def epoch_step(prepared: Prepared, run: Trajectory, epoch: int) -> EpochStep:
         l2=float(quadratic.l2),
         n_samples=train.n_samples,
         sample=sample,
+        **_momentum(run, epoch, theta, alpha, full_batch),
     )
+
+
+def _momentum(run: Trajectory, epoch: int, theta: np.ndarray, alpha: float, full_batch: bool) -> dict:
+    """{momentum_term, beta} of a full-batch heavy-ball run (see EpochStep), else {}."""
+    if run.spec.optimizer != "momentum" or not full_batch or epoch == run.epochs_run:
+        return {}
+    beta = float(run.spec.hyperparameters["beta"])
+    if epoch == 0:
+        return {"momentum_term": np.zeros_like(theta), "beta": beta}
+    before = np.append(run.weights[epoch - 1], run.bias[epoch - 1])
+    ratio = alpha / step_alpha(run, epoch - 1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        term = beta * ratio * (theta - before)
+    return {"momentum_term": term, "beta": beta, "momentum_ratio": ratio}
 
 
 def _arrow(name: str, start: np.ndarray, end: np.ndarray) -> dict[str, object]:
@@ -205,6 +226,22 @@ def equations(step: EpochStep, names: list[str], i: int, j: int) -> list[str]:
         lines.append(
             f"The run's epoch {t + 1:,}: {recorded}, **not** the update above: {not_plain_gd(step)} "
             "The landscape shows both: the step the run took and −α∇J."
+        )
+    if step.momentum_term is not None:
+        ratio = "" if step.momentum_ratio == 1 else f"·(αₜ/αₜ₋₁ = {step.momentum_ratio:.6g})"
+        sums = [
+            f"{names[k]}: {_n(step.theta[k])} − {step.alpha:g} × {_term(step.grad[k])} + "
+            f"{_term(step.momentum_term[k])} = {_n(step.gd_update[k] + step.momentum_term[k])}"
+            for k in shown
+        ]
+        lines.append(
+            f"Momentum's own update (v := βv + ∇J, then θ := θ − αv) is θₜ₊₁ = θₜ − α∇J + "
+            f"β{ratio}(θₜ − θₜ₋₁), β = {step.beta:g}"
+            + (" (v starts at 0: at epoch 0 the second term is 0)" if step.epoch == 0 else "")
+            + ": "
+            + ";  ".join(sums)
+            + ", the run's epoch "
+            + f"{t + 1:,}."
         )
     return lines
 

@@ -144,8 +144,10 @@ def test_other_runs_say_their_step_is_not_minus_alpha_gradient(blog, spec):
     np.testing.assert_allclose(step.taken, np.append(run.weights[6], run.bias[6]))
     assert np.abs(step.taken - step.gd_update).max() > 1e-6 * np.abs(step.taken).max()
     lines = singlestep.equations(step, ["w", "b"], 0, 1)
-    assert "**not** the update above" in lines[-1]
-    assert ("mini-batches" in lines[-1]) == (spec.batch_size is not None)
+    [said] = [line for line in lines if line.startswith("The run's epoch 6")]
+    assert "**not** the update above" in said
+    assert ("mini-batches" in said) == (spec.batch_size is not None)
+    assert lines[-1].startswith("Momentum's own update") == (spec.optimizer == "momentum")
     arrows = singlestep.step_arrows(step, 0, 1, np.array([[-10.0, 60.0], [-20.0, 20.0]]))
     assert list(arrows["arrow"]) == [singlestep.TAKEN_ARROW, singlestep.GD_ARROW, singlestep.GRADIENT_ARROW]
     gd = arrows.set_index("arrow").loc[singlestep.GD_ARROW]
@@ -305,3 +307,29 @@ def test_a_scheduled_step_uses_that_epochs_alpha(blog, epoch):
     np.testing.assert_allclose(step.gd_update, [w, b], rtol=1e-9)
     np.testing.assert_allclose(step.taken, [w, b], rtol=1e-9)
     assert f"(α = {alpha:g})" in singlestep.equations(step, ["w", "b"], 0, 1)[3]
+
+
+@pytest.mark.parametrize("gamma", [None, 0.7])
+@pytest.mark.parametrize("epoch", [0, 1, 9])
+def test_momentums_step_is_minus_alpha_gradient_plus_beta_times_the_last_step(blog, epoch, gamma):
+    """Heavy ball as torch writes it, v := beta v + g, theta := theta - alpha_e v (alpha_e = 0.05 gamma^e
+    with an exponential schedule), as a literal loop: its theta_{t+1} is what the page's decomposition
+    adds up to, and what the run recorded."""
+    schedule = {} if gamma is None else {"schedule": "exponential", "gamma": gamma}
+    spec = gdcore.RunSpec.of("momentum", alpha=0.05, epochs=12, beta=0.8, **schedule)
+    run = gdcore.run(blog.train.X, blog.train.y, spec)
+    x, y = blog.train.X[:, 0], blog.train.y
+    theta, velocity, states = np.array([1.0, 0.0]), np.zeros(2), [np.array([1.0, 0.0])]
+    for e in range(epoch + 1):
+        r = y - (theta[0] * x + theta[1])
+        velocity = 0.8 * velocity + np.array([-2 * np.mean(x * r), -2 * np.mean(r)])
+        theta = theta - 0.05 * (gamma or 1.0) ** e * velocity
+        states.append(theta)
+    step = singlestep.epoch_step(blog, run, epoch)
+    np.testing.assert_allclose(step.taken, states[epoch + 1], rtol=1e-9)
+    np.testing.assert_allclose(step.gd_update + step.momentum_term, states[epoch + 1], rtol=1e-9)
+    line = singlestep.equations(step, ["w", "b"], 0, 1)[-1]
+    assert line.startswith("Momentum's own update") and "β = 0.8" in line
+    for k, name in enumerate(["w", "b"]):
+        [value] = shown_numbers(line.replace(", the run's epoch", ";"), f"{name}: ")
+        assert value == pytest.approx(states[epoch + 1][k], rel=1e-5, abs=1e-6)
