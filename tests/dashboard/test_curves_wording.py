@@ -215,3 +215,14 @@ def test_without_a_penalty_the_landscape_has_one_bowl_and_says_mse():
     assert list(marks["what"]) == ["start", "least-squares optimum"]
     text = words(charts.landscape_chart(contours, path, marks, view.bounds, "w", "b").vega_lite())
     assert "contours of the MSE" in text and "λ" not in text
+
+
+@pytest.mark.parametrize("query", [{"source": "curve"}, {"degree": "3"}, {"l2": "0.5"}])
+def test_the_export_tab_offers_no_code_that_would_fit_another_model(query):
+    at = open_tab(open_page(query), "export")
+    assert not at.exception
+    code = " ".join(c.value for c in at.code)
+    assert "make_regression(" not in code and "gdcore.descend" not in code
+    captions = " ".join(c.value for c in at.caption)
+    assert "not an uploaded file, curve data, a polynomial degree or λ" in captions
+    assert "neither covers curve data, a polynomial degree or λ." in captions
