@@ -58,6 +58,11 @@ def sweep_section(prepared_key, settings: Settings, prepared, start_loss: float,
             "each step's gradient is noisy, which lowers the edge."
         )
     )
+    if prepared.fit.l2:
+        st.caption(
+            f"With the ridge penalty λ = {prepared.fit.l2:g}, every loss here is the penalized loss "
+            "MSE + λ‖w‖², and α_max, α_opt and the rates are those of its Hessian (+ 2λ along the weights)."
+        )
     if rates:
         show_chart(charts.contraction_chart(charts.contraction_table(rates), marks))
         st.caption(

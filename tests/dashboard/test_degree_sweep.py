@@ -285,3 +285,34 @@ def test_fits_over_the_refusal_limit_are_not_offered(monkeypatch):
 def test_the_fits_estimate_is_per_row():
     assert estimate_degree_fits(1_000_000) == pytest.approx(1_000_000 * DEGREE_FITS_ROW_S)
     assert estimate_degree_fits(200) == pytest.approx(2 * estimate_degree_fits(100))
+
+
+def test_kappa_per_degree_is_that_of_the_hessians_eigenvalues():
+    from gdcore.dashboard import curves, experiment
+
+    data = make_curve("cubic", n_samples=80, noise=1.0, seed=9)
+    prepared = experiment.prepare(data, standardized=True, test_fraction=0.25, split_seed=3, degree=4)
+    table = curves.condition_table(prepared)
+    assert list(table["degree"]) == list(range(1, 13))
+    x = split(data, 0.25, 3)[0]
+    for row in table.itertuples():
+        raw = np.column_stack([powers(x, row.degree), np.ones(len(x))])
+        eigenvalues = np.linalg.eigvalsh(2 * raw.T @ raw / len(x))
+        kappa = eigenvalues.max() / eigenvalues.min()
+        tolerance = 1e-6 + 50 * kappa * np.finfo(float).eps  # the smallest eigenvalue's rounding
+        assert row.kappa_raw == pytest.approx(kappa, rel=tolerance)
+        z = StandardScaler().fit_transform(powers(x, row.degree))
+        standardized = np.linalg.cond(np.column_stack([z, np.ones(len(x))])) ** 2  # kappa(A^T A) = cond(A)^2
+        tolerance = 1e-6 + 50 * standardized * np.finfo(float).eps
+        assert row.kappa_standardized == pytest.approx(standardized, rel=tolerance)
+    assert table["kappa_raw"].iloc[-1] > 1e4 * table["kappa_standardized"].iloc[-1]
+
+
+def test_the_sweep_tab_says_its_losses_are_penalized():
+    at = open_tab(open_page({"l2": "0.5"}), "sweep")
+    at.toggle(key="sweep").set_value(True).run()
+    assert not at.exception
+    assert any("every loss here is the penalized loss MSE + λ‖w‖²" in c.value for c in at.caption)
+    plain = open_tab(open_page({}), "sweep")
+    plain.toggle(key="sweep").set_value(True).run()
+    assert not any("penalized" in c.value for c in plain.caption)
