@@ -1257,7 +1257,17 @@ def _step_arrows(scale, u_title: str, v_title: str, names: tuple[str, ...]) -> l
         color=color.legend(None),
         tooltip=tooltip,
     )
-    return [shafts, tips]
+    # theta_t itself, where every arrow starts (in a long run the run's big dot is the nearest drawn epoch)
+    tail = arrows.mark_point(shape="circle", size=70, filled=True, opacity=1, clip=True).encode(
+        x=alt.X("u:Q", scale=scale("u")),
+        y=alt.Y("v:Q", scale=scale("v")),
+        color=alt.value(STEP_ARROW_COLORS[TAKEN_ARROW]),
+        tooltip=[
+            alt.Tooltip("u:Q", title=f"θₜ: {u_title}", format=",.6g"),
+            alt.Tooltip("v:Q", title=f"θₜ: {v_title}", format=",.6g"),
+        ],
+    )
+    return [shafts, tips, tail]
 
 
 def sweep_table(results: Mapping[str, object], start_loss: float) -> pd.DataFrame:
