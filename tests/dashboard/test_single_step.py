@@ -4,8 +4,9 @@ The numbers single step shows are checked against independent references: the gr
 finite differences of a literal loss (mean((y - Xw - b)^2) + lambda ||w||^2) and against the blog's sums;
 plain GD's update against the run's next recorded parameters and a literal loop; the arrows' endpoints in
 the chart's data against theta_t, theta_{t+1} and the direction of -grad J. The page is driven with
-AppTest; the click's handler is driven with a stand-in for the session state (AppTest cannot click a
-chart: tests/browser/test_click_start_browser.py clicks it in Chromium).
+AppTest; a click on the landscape is simulated by sending the chart's selection state with the rerun, as
+the browser does (AppTest cannot click a chart: tests/browser/test_click_start_browser.py clicks it in
+Chromium), and the click's handler alone with a stand-in for the session state.
 """
 
 from __future__ import annotations
@@ -333,3 +334,52 @@ def test_momentums_step_is_minus_alpha_gradient_plus_beta_times_the_last_step(bl
     for k, name in enumerate(["w", "b"]):
         [value] = shown_numbers(line.replace(", the run's epoch", ";"), f"{name}: ")
         assert value == pytest.approx(states[epoch + 1][k], rel=1e-5, abs=1e-6)
+
+
+def click_landscape(at: AppTest, u: float, v: float) -> None:
+    """Rerun as the browser does after a click on the landscape: the widget states AppTest sends, plus
+    the chart's selection state (AppTest cannot click a chart itself)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+    from streamlit.testing.v1.element_tree import ElementTree
+
+    chart_id = landscape_datasets(at)["proto"].id
+    selection = json.dumps({"selection": {charts.CLICK_SELECTION: [{"u": u, "v": v}]}})
+    sent = ElementTree.get_widget_states
+
+    def with_click(tree):
+        states = sent(tree)
+        states.widgets.append(WidgetState(id=chart_id, string_value=selection))
+        return states
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ElementTree, "get_widget_states", with_click)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_a_click_on_the_page_restarts_the_run_there():
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.run()
+    click_landscape(at, 20.123, -7.5)
+    assert (at.number_input(key="w0").value, at.number_input(key="b0").value) == (20.12, -7.5)
+    assert at.query_params["w0"] == "20.12" and at.query_params["b0"] == "-7.5", "the share link carries it"
+    marks = decode_marks(at)
+    assert tuple(marks.loc["start", ["u", "v"]]) == (20.12, -7.5), "the landscape's start is the click"
+    assert any("Start set from your click" in info.value for info in at.info)
+    # a second click on the same point, after typing the start back: handled again
+    at.number_input(key="w0").set_value(1.0).run()
+    at.number_input(key="b0").set_value(0.0).run()
+    click_landscape(at, 20.123, -7.5)
+    assert (at.number_input(key="w0").value, at.number_input(key="b0").value) == (20.12, -7.5)
+    click_landscape(at, 500.0, 0.0)
+    assert at.number_input(key="w0").value == 100.0
+    assert any("outside -100 to 100, so 100 is used" in info.value for info in at.info)
+
+
+def decode_marks(at: AppTest):
+    import pyarrow as pa
+
+    for ds in landscape_datasets(at)["proto"].datasets:
+        if ds.name == "marks":
+            return pa.ipc.open_stream(ds.data.data).read_all().to_pandas().set_index("what")
+    raise AssertionError("no marks")
