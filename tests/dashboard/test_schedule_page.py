@@ -255,3 +255,23 @@ def test_a_bad_schedule_link_is_a_notice_not_an_error():
     notices = " ".join(explain.plain_text(str(w.value)) for w in at.warning)
     assert "step_gamma must be from" in notices
     assert at.session_state["step_gamma"] == SCHEDULE_KEYS["step_gamma"].default
+
+
+def test_the_tabs_work_with_a_schedule_and_say_the_theory_is_for_a_constant_step():
+    from conftest import open_tab
+
+    at = page({"schedule": "linear", "linear_start_factor": "0.5", "linear_total_iters": "4", "alpha": "0.1"})
+    open_tab(at, "math")
+    assert not at.exception, [e.value for e in at.exception]
+    text = "\n".join(explain.plain_text(str(m.value)) for m in at.markdown)
+    assert "The prediction is for a constant step α = 0.1" in text
+    # the first update's numbers use epoch 1's step, 0.5 * 0.1 (LinearLR's start_factor), not 0.1
+    X, y = blog_xy()
+    dw = -2.0 / 100 * np.sum(X[:, 0] * (y - X[:, 0] * 1.0))
+    first = next(line for line in text.splitlines() if "First update" in line)
+    assert f"= 1 - 0.05 \\times ({dw:.2f}) = {1 - 0.05 * dw:.3f}$" in first, first
+    for tab in ("sweep", "data", "export"):
+        open_tab(at, tab)
+        assert not at.exception, (tab, [e.value for e in at.exception])
+    code = "\n".join(str(c.value) for c in at.code)
+    assert "schedule='linear'" in code and "alpha_at(epoch)" in code
