@@ -58,6 +58,13 @@ def sweep_section(prepared_key, settings: Settings, prepared, start_loss: float,
             "each step's gradient is noisy, which lowers the edge."
         )
     )
+    schedule = plan.first.schedule
+    if not schedule.is_constant:
+        st.caption(
+            f"Every run here follows the {schedule.kind.display_name.lower()} schedule "
+            f"(`{schedule.describe()}`): each α on the axis is where its steps start. The limits α_max "
+            "and α_opt marked are for a constant step."
+        )
     if prepared.fit.l2:
         st.caption(
             f"With the ridge penalty λ = {prepared.fit.l2:g}, every loss here is the penalized loss "
@@ -68,7 +75,7 @@ def sweep_section(prepared_key, settings: Settings, prepared, start_loss: float,
         st.caption(
             "Per-epoch factor of the loss gap J − J*: the line is each optimizer's own prediction "
             "(ρ(α)², ρ the spectral radius of its iteration matrix), the dots are measured on full-batch "
-            "runs from the origin (fitted over their later epochs). Past an optimizer's α_max its factor "
+            "runs from the origin at a constant α (fitted over their later epochs). Past an optimizer's α_max its factor "
             "is above 1: the gap grows every epoch."
         )
     else:

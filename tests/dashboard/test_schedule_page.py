@@ -275,3 +275,21 @@ def test_the_tabs_work_with_a_schedule_and_say_the_theory_is_for_a_constant_step
         assert not at.exception, (tab, [e.value for e in at.exception])
     code = "\n".join(str(c.value) for c in at.code)
     assert "schedule='linear'" in code and "alpha_at(epoch)" in code
+
+
+def test_the_sweep_of_a_scheduled_plan_runs_the_schedule_and_says_so():
+    from conftest import open_tab
+
+    at = page({"schedule": "exponential", "exponential_gamma": "0.9", "epochs": "40"})
+    open_tab(at, "sweep")
+    at.toggle(key="sweep").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    captions = "\n".join(str(c.value) for c in at.caption)
+    assert "each α on the axis is where its steps start" in captions
+    assert "constant step" in captions
+    tables = [decode(ds.data.data) for chart in at.get("vega_lite_chart") for ds in chart.proto.datasets]
+    sweep = next(t for t in tables if "final_loss" in t.columns)
+    X, y = blog_xy()
+    for alpha, final in list(zip(sweep["alpha"], sweep["final_loss"], strict=True))[::15]:
+        loss = literal_sgd(X, y, alpha * 0.9 ** np.arange(40), batch=100)
+        assert final == pytest.approx(loss[-1], rel=1e-9), alpha
