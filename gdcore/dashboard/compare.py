@@ -39,7 +39,8 @@ def results_table(
 ) -> pd.DataFrame:
     """One row per run (in the runs' order), numeric columns as numbers so that the table sorts:
 
-    run, optimizer, hyperparameters, alpha, batch (0 = full batch), epochs run, best epoch, best MSE,
+    run, optimizer, hyperparameters, alpha, the learning-rate schedule (only for a scheduled run), batch
+    (0 = full batch), epochs run, best epoch, best MSE,
     final MSE, test MSE at the best epoch (NaN without a test set), the epoch it reached the optimum
     (closed 99.9% of its starting gap, `Trajectory.epoch_reaching`; NaN if it did not or it diverged),
     stop reason, and per parameter its best-epoch value and the difference from the optimum
@@ -57,6 +58,12 @@ def results_table(
             "optimizer": OPTIMIZERS[spec.optimizer].display_name if spec is not None else name,
             "hyperparameters": hyperparameter_text(run),
             "α": spec.alpha if spec is not None else np.nan,
+            # the steps a scheduled run took start at α: the schedule says the rest
+            **(
+                {"schedule": spec.schedule.describe()}
+                if spec is not None and not spec.schedule.is_constant
+                else {}
+            ),
             "batch": (spec.batch_size or 0) if spec is not None else 0,
             "epochs run": run.epochs_run,
             "best epoch": run.best_epoch,

@@ -293,3 +293,13 @@ def test_the_sweep_of_a_scheduled_plan_runs_the_schedule_and_says_so():
     for alpha, final in list(zip(sweep["alpha"], sweep["final_loss"], strict=True))[::15]:
         loss = literal_sgd(X, y, alpha * 0.9 ** np.arange(40), batch=100)
         assert final == pytest.approx(loss[-1], rel=1e-9), alpha
+
+
+def test_the_results_table_names_the_schedule_only_for_a_scheduled_run():
+    from gdcore.dashboard.compare import results_table
+
+    data = gdcore.make_data()
+    fit = prepare(data, standardized=False, test_fraction=0.0, split_seed=0).fit
+    scheduled = {"GD": gdcore.descend(data.X, data.y, schedule="cosine", T_max=50)}
+    assert results_table(scheduled, fit)["schedule"].tolist() == ["cosine (T_max=50, eta_min=0)"]
+    assert "schedule" not in results_table({"GD": gdcore.descend(data.X, data.y)}, fit).columns
