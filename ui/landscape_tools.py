@@ -14,6 +14,7 @@ from ui.state import keep_in_range
 
 STEPPING = "single_step"  # widget key: the single-step toggle
 STEP_EPOCH = "step_epoch"  # widget key: the epoch single step shows (0 .. the first run's last)
+STEP_NOTICE = "step_notice"  # session key: an epoch typed outside the run, and what is shown instead
 CLICK = "landscape_click"  # widget key of the landscape's click selection, before its number
 CLICKS = "landscape_clicks"  # session key: clicks handled so far (a new widget key after each one)
 CLICK_NOTICE = "click_notice"  # session key: what the last click on the landscape did
@@ -35,13 +36,33 @@ def step_controls(last_epoch: int) -> int | None:
         st.session_state[STEP_EPOCH] = last_epoch
     row = st.container(horizontal=True, vertical_alignment="bottom")
     row.button("◀ Epoch back", key="step_back", on_click=_move, args=(-1, last_epoch))
-    row.number_input(f"Epoch t (0 to {last_epoch:,})", 0, last_epoch, key=STEP_EPOCH, step=1, width=170)
+    # The range is kept by _keep_epoch, not the widget's min/max: the browser would keep showing a red
+    # out-of-range entry while the page showed the previous epoch (as the sidebar's number fields do).
+    row.number_input(
+        f"Epoch t (0 to {last_epoch:,})",
+        step=1,  # whole epochs from 0; no default passed, as the buttons set it in session state
+        key=STEP_EPOCH,
+        on_change=_move,
+        args=(0, last_epoch),
+        width=170,
+    )
     row.button("Epoch forward ▶", key="step_forward", on_click=_move, args=(1, last_epoch))
+    notice = st.session_state.pop(STEP_NOTICE, None)
+    if notice:
+        st.caption(f":orange[{notice}]")
     return int(st.session_state[STEP_EPOCH])
 
 
 def _move(by: int, last_epoch: int) -> None:
-    st.session_state[STEP_EPOCH] = min(max(int(st.session_state.get(STEP_EPOCH, 0)) + by, 0), last_epoch)
+    """Step the epoch by `by` (0: an epoch typed), kept within 0 .. `last_epoch` with a notice if not."""
+    typed = st.session_state.get(STEP_EPOCH)
+    epoch = (0 if typed is None else int(typed)) + by
+    kept = min(max(epoch, 0), last_epoch)
+    if by == 0 and kept != epoch:
+        st.session_state[STEP_NOTICE] = (
+            f"Epoch t: {epoch:,} is outside 0 to {last_epoch:,}, so {kept:,} is shown."
+        )
+    st.session_state[STEP_EPOCH] = kept
 
 
 def step_panel(step, names: list[str], i: int, j: int, several_runs: bool) -> None:

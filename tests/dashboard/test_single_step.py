@@ -234,6 +234,12 @@ def test_the_page_steps_one_epoch_at_a_time():
     assert "arrows" in landscape_datasets(at)["names"]
     params = {p["name"]: p for p in landscape_datasets(at)["spec"]["params"]}
     assert params["epoch"]["value"] == 1 and "bind" not in params["epoch"]
+    # an epoch typed outside the run: the last one, said
+    at.number_input(key="step_epoch").set_value(500).run()
+    assert at.number_input(key="step_epoch").value == 100
+    assert any("500 is outside 0 to 100, so 100 is shown" in c.value for c in at.caption)
+    at.number_input(key="step_epoch").set_value(-3).run()
+    assert at.number_input(key="step_epoch").value == 0
     # a shorter run: the stepped epoch follows it back into range
     at.number_input(key="step_epoch").set_value(90).run()
     at.number_input(key="epochs").set_value(20).run()
