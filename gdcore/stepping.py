@@ -247,9 +247,18 @@ class Stepper:
         with np.errstate(**QUIET):
             if alphas is None:
                 self.carry = self._apply(batches, self.alpha, trace)
-            else:
+            elif self.floats:
                 for batch, alpha in zip(batches, alphas, strict=True):
                     self.carry = self._apply((batch,), alpha, trace)
+            else:  # one step per call: the registry's update costs less than a fused kernel's set-up
+                theta, state = self.carry
+                for augmented, alpha in zip(batches, alphas, strict=True):
+                    theta, state = self.update(
+                        augmented.dot(np.append(theta, 1.0)), state, theta, alpha, *self.hyper
+                    )
+                    if trace is not None:
+                        trace.append(theta)
+                self.carry = (theta, state)
         return None if trace is None else np.array(trace, dtype=np.float64).reshape(len(trace), -1)
 
     def _apply(self, batches, alpha: float, trace: list | None):
