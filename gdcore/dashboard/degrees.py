@@ -199,25 +199,22 @@ def _sweep_template(run_name: str, penalized: bool) -> alt.TopLevelMixin:
         label=f"datum.fit == 'optimum' ? '{optimum}' : '{labels['GD run']}'",
         series="datum.label + ', ' + datum.rows",
     )
+    # One legend, one entry a line (two legends side by side run off a phone's width): the fit by colour,
+    # the rows by dash.
+    series = [f"{name}, {rows}" for name in labels.values() for rows in SETS]
+    legend = alt.Legend(
+        orient="bottom", direction="vertical", labelLimit=300, symbolType="stroke", symbolStrokeWidth=2.5
+    )
     color = alt.Color(
-        "label:N",
+        "series:N",
         title=None,
-        scale=alt.Scale(domain=list(labels.values()), range=[COLORS["optimum"], COLORS["loss"]]),
-        legend=alt.Legend(orient="bottom", labelLimit=300, symbolType="stroke", symbolStrokeWidth=2.5),
+        scale=alt.Scale(domain=series, range=[COLORS["optimum"]] * 2 + [COLORS["loss"]] * 2),
+        legend=legend,
     )
     dash = alt.StrokeDash(
-        "rows:N",
-        title=None,
-        scale=alt.Scale(domain=list(SETS), range=[[1, 0], [6, 4]]),
-        legend=alt.Legend(
-            orient="bottom",
-            labelExpr="datum.label + ' rows'",
-            symbolType="stroke",
-            symbolSize=500,
-            symbolStrokeWidth=2.5,
-        ),
+        "series:N", title=None, scale=alt.Scale(domain=series, range=[[1, 0], [6, 4]] * 2), legend=legend
     )
-    y = alt.Y("mse:Q", title="MSE (no penalty)", scale=alt.Scale(type="log"))
+    y = alt.Y("mse:Q", title="MSE (no penalty)", scale=alt.Scale(type="log", nice=False, padding=10))
     tooltip = [
         alt.Tooltip("label:N", title="fit"),
         alt.Tooltip("rows:N", title="rows"),
@@ -225,7 +222,7 @@ def _sweep_template(run_name: str, penalized: bool) -> alt.TopLevelMixin:
         alt.Tooltip("mse:Q", title="MSE", format=",.5~g"),
         alt.Tooltip("diverged:N", title="run diverged"),
     ]
-    lines = base.mark_line(strokeWidth=2.2).encode(x=x, y=y, color=color, strokeDash=dash, detail="series:N")
+    lines = base.mark_line(strokeWidth=2.2).encode(x=x, y=y, color=color, strokeDash=dash)
     dots = base.mark_point(filled=True, size=45).encode(
         x=x,
         y=y,
@@ -249,6 +246,6 @@ def _sweep_template(run_name: str, penalized: bool) -> alt.TopLevelMixin:
             title=alt.Title(
                 "Train and test MSE per degree", subtitle="solid: training rows, dashed: held-out rows"
             ),
-            height=320,
+            height=440,  # the plot, the title, the axis and a four-line legend (Streamlit fits them all)
         )
     )
