@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping
 
 import streamlit as st
 
 from gdcore.dashboard.charts import CLICK_SELECTION
+from gdcore.dashboard.explain import literal_markdown
 from gdcore.dashboard.singlestep import ARROW_FRACTION, equations
+from gdcore.trajectory import Trajectory
 from ui.state import keep_in_range
 
 STEPPING = "single_step"  # widget key: the single-step toggle
 STEP_EPOCH = "step_epoch"  # widget key: the epoch single step shows (0 .. the first run's last)
+STEP_RUN = "step_run"  # widget key: the run single step shows, when the page shows several
 STEP_NOTICE = "step_notice"  # session key: an epoch typed outside the run, and what is shown instead
 CLICK = "landscape_click"  # widget key of the landscape's click selection, before its number
 CLICKS = "landscape_clicks"  # session key: clicks handled so far (a new widget key after each one)
@@ -21,9 +25,9 @@ CLICK_NOTICE = "click_notice"  # session key: what the last click on the landsca
 CLICKABLE = ["w", "b"]  # the landscape's axes when a click can set the start (Start w, Start b)
 
 
-def step_controls(last_epoch: int) -> int | None:
-    """The single-step toggle and, when on, its epoch control (0 .. `last_epoch`, ±1 per click);
-    returns the epoch to show, or None when single step is off."""
+def step_controls(runs: Mapping[str, Trajectory]) -> tuple[str, int] | None:
+    """The single-step toggle and, when on, the run to step (with several) and its epoch control (0 .. the
+    run's last, ±1 per click); returns (run name, epoch), or None when single step is off."""
     on = st.toggle(
         "Single step: one epoch forward / back",
         key=STEPPING,
@@ -32,6 +36,12 @@ def step_controls(last_epoch: int) -> int | None:
     )
     if not on:
         return None
+    name = next(iter(runs))
+    if len(runs) > 1:
+        if st.session_state.get(STEP_RUN) not in runs:  # a run no longer on the page: the first
+            st.session_state[STEP_RUN] = name
+        name = st.selectbox("Run to step", list(runs), key=STEP_RUN)
+    last_epoch = runs[name].epochs_run
     if st.session_state.get(STEP_EPOCH, 0) > last_epoch:  # a shorter run than the one stepped before
         st.session_state[STEP_EPOCH] = last_epoch
     row = st.container(horizontal=True, vertical_alignment="bottom")
@@ -50,7 +60,7 @@ def step_controls(last_epoch: int) -> int | None:
     notice = st.session_state.pop(STEP_NOTICE, None)
     if notice:
         st.caption(f":orange[{notice}]")
-    return int(st.session_state[STEP_EPOCH])
+    return name, int(st.session_state[STEP_EPOCH])
 
 
 def _move(by: int, last_epoch: int) -> None:
@@ -65,10 +75,11 @@ def _move(by: int, last_epoch: int) -> None:
     st.session_state[STEP_EPOCH] = kept
 
 
-def step_panel(step, names: list[str], i: int, j: int, several_runs: bool) -> None:
-    """The four equations of the stepped epoch and what the arrows are."""
+def step_panel(step, names: list[str], i: int, j: int, run: str | None = None) -> None:
+    """The four equations of the stepped epoch and what the arrows are; `run` names the run stepped when
+    the page shows several."""
     whose = (
-        "the first run's (the other runs' points stand at the same epoch)" if several_runs else "the run's"
+        f"{literal_markdown(run)}'s (the other runs' points stand at the same epoch)" if run else "the run's"
     )
     st.caption(
         f"Epoch {step.epoch:,}, {whose}: the pink arrow points along −∇J, the steepest way down (drawn "

@@ -344,8 +344,8 @@ def landscape(prepared, runs, names) -> None:
             return
     i, j = names.index(u_name), names.index(v_name)
 
-    main_run = next(iter(runs.values()))
-    step_epoch = landscape_tools.step_controls(main_run.epochs_run)
+    stepped = landscape_tools.step_controls(runs)  # (run, epoch) in single step, else None
+    step_epoch = None if stepped is None else stepped[1]
     clicks = landscape_tools.click_options(names)
 
     def tables():
@@ -364,7 +364,7 @@ def landscape(prepared, runs, names) -> None:
             "landscape", sources, (tuple(runs), i, j, u_name, v_name, bool(clicks)), lambda: draw(view, drawn)
         )
     else:  # one chart per epoch stepped through: drawn now, not kept
-        step = singlestep.epoch_step(prepared, main_run, step_epoch)
+        step = singlestep.epoch_step(prepared, runs[stepped[0]], step_epoch)
         chart = draw(view, drawn, singlestep.step_arrows(step, i, j, view.bounds))
     show_chart(chart, **clicks)
     landscape_tools.click_notice(names)
@@ -372,7 +372,7 @@ def landscape(prepared, runs, names) -> None:
         st.caption(literal_markdown(experiment.off_chart_note(name, off, u_name, v_name)))
     if step_epoch is not None:
         literal = [literal_markdown(name) for name in names]
-        landscape_tools.step_panel(step, literal, i, j, len(runs) > 1)
+        landscape_tools.step_panel(step, literal, i, j, stepped[0] if len(runs) > 1 else None)
     else:
         race = "every run's point moves at once, a race; " if len(runs) > 1 else ""
         st.caption(

@@ -389,3 +389,23 @@ def decode_marks(at: AppTest):
         if ds.name == "marks":
             return pa.ipc.open_stream(ds.data.data).read_all().to_pandas().set_index("what")
     raise AssertionError("no marks")
+
+
+def test_in_a_race_any_run_can_be_stepped():
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params.update({"optimizers": "gd,momentum"})
+    at.run()
+    at.toggle(key="single_step").set_value(True).run()
+    assert at.selectbox(key="step_run").options == ["Gradient descent", "Momentum"]
+    assert step_markdown(at)[-1].startswith("**4. Update**")  # GD: no momentum line
+    at.selectbox(key="step_run").set_value("Momentum").run()
+    at.number_input(key="step_epoch").set_value(2).run()
+    assert not at.exception
+    data = prepared(gdcore.make_data())
+    run = gdcore.run(data.train.X, data.train.y, gdcore.RunSpec(optimizer="momentum", epochs=100))
+    step = singlestep.epoch_step(data, run, 2)
+    lines = [m.value for m in at.markdown]
+    assert singlestep.equations(step, ["w", "b"], 0, 1)[-1] in lines
+    assert any(c.value.startswith("Epoch 2, Momentum's") for c in at.caption)
+    arrows = landscape_datasets(at)["proto"].datasets
+    assert "arrows" in {ds.name for ds in arrows}
