@@ -216,6 +216,11 @@ def settings_rows(settings: Settings) -> list[tuple[str, str]]:
         ("Optimizers", ", ".join(OPTIMIZERS[name].display_name for name in settings.optimizers)),
         ("Batch size", "full batch" if settings.batch_size is None else f"{settings.batch_size:,}"),
         ("Learning rate α", f"{settings.alpha:g}"),
+        *(
+            [("Learning-rate schedule", f"{settings.schedule_spec().describe()}, stepped once per epoch")]
+            if settings.schedule != "constant"
+            else []
+        ),
         ("Epochs", f"{settings.epochs:,}"),
         ("Start (w₀, b₀)", f"({settings.w0:g}, {settings.b0:g})"),
         (

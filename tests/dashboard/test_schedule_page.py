@@ -303,3 +303,12 @@ def test_the_results_table_names_the_schedule_only_for_a_scheduled_run():
     scheduled = {"GD": gdcore.descend(data.X, data.y, schedule="cosine", T_max=50)}
     assert results_table(scheduled, fit)["schedule"].tolist() == ["cosine (T_max=50, eta_min=0)"]
     assert "schedule" not in results_table({"GD": gdcore.descend(data.X, data.y)}, fit).columns
+
+
+def test_the_report_names_the_schedule():
+    from gdcore.dashboard.report import settings_rows
+
+    settings, _ = parse_query({"schedule": "step", "step_step_size": "10"})
+    rows = dict(settings_rows(settings))
+    assert rows["Learning-rate schedule"] == "step (step_size=10, gamma=0.1), stepped once per epoch"
+    assert "Learning-rate schedule" not in dict(settings_rows(DEFAULTS))
