@@ -146,9 +146,9 @@ def _run_lines(sweep: pd.DataFrame, run_name: str) -> list[str]:
         diverged = [int(d) for d in sweep.loc[sweep["run_diverged"], "degree"]]
         if diverged:
             lines.append(
-                f"{run_name} diverged at degree {', '.join(map(str, diverged))} with these settings (its "
-                "step is above those degrees' limit: try standardizing, or a smaller α); its points there are "
-                "crosses, at its best epoch."
+                f"{run_name} diverged at degree {', '.join(map(str, diverged))} with these settings (the "
+                "step is too large for those degrees' Hessians: try standardizing, or a smaller α); its points "
+                "there are crosses, at its best epoch."
             )
         else:
             excess = (sweep["run_train"] - sweep["optimum_train"]) / sweep["optimum_train"]
