@@ -312,3 +312,11 @@ def test_the_report_names_the_schedule():
     rows = dict(settings_rows(settings))
     assert rows["Learning-rate schedule"] == "step (step_size=10, gamma=0.1), stepped once per epoch"
     assert "Learning-rate schedule" not in dict(settings_rows(DEFAULTS))
+
+
+def test_the_budget_prices_a_scheduled_linear_run_as_one_update_per_epoch():
+    from gdcore.dashboard.budget import run_path
+
+    assert run_path(gdcore.RunSpec(optimizer="momentum"), 100) == "closed form"
+    assert run_path(gdcore.RunSpec.of("momentum", schedule="cosine"), 100) == "one update per epoch"
+    assert run_path(gdcore.RunSpec.of("gd", schedule="step", batch_size=10), 100) == "mini-batches"
