@@ -298,3 +298,13 @@ def test_scratch_script_runs_the_schedule(name, tmp_path):
     made = data.make()
     assert gdcore.run(made.X, made.y, spec).summary_line() in out.stdout
     assert "alpha = alpha_at(epoch)" in path.read_text()
+
+
+def test_schedule_keywords_never_shadow_an_optimizer_hyperparameter():
+    """descend(**kwargs) routes a schedule parameter's name to the schedule: no optimizer may use one."""
+    from gdcore.schedules import SCHEDULE_PARAMETERS
+
+    hyper = {h.name for entry in gdcore.OPTIMIZERS.values() for h in entry.hyperparameters}
+    assert not hyper & SCHEDULE_PARAMETERS
+    spec = gdcore.RunSpec.of("momentum", beta=0.5, schedule="exponential", gamma=0.9)
+    assert spec.hyperparameters == {"beta": 0.5} and spec.schedule.parameters == {"gamma": 0.9}
