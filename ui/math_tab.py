@@ -60,8 +60,8 @@ def degree_conditioning(prepared_key, csv_bytes) -> None:
         table.rename(columns={"kappa_raw": "κ raw", "kappa_standardized": "κ standardized"}),
         hide_index=True,
         column_config={
-            "κ raw": st.column_config.NumberColumn(format="%.3g"),
-            "κ standardized": st.column_config.NumberColumn(format="%.3g"),
+            "κ raw": st.column_config.NumberColumn(format="scientific"),
+            "κ standardized": st.column_config.NumberColumn(format="scientific"),
         },
     )
     st.caption(
