@@ -99,7 +99,7 @@ BAD_URL_VALUES = [
     ("b0", "<script>alert(1)</script>", "b0 must be a number; got '<script>alert(1)</script>'"),
     ("stop", "maybe", "stop must be true or false; got 'maybe'"),
     ("tol", "5", "tol must be from"),
-    ("source", "ftp", "source must be one of synthetic, diabetes, csv; got 'ftp'"),
+    ("source", "ftp", "source must be one of synthetic, curve, diabetes, csv; got 'ftp'"),
     ("features", "11", "features must be from 1 to 10; got '11'"),
     ("features", "0", "features must be from 1 to 10; got '0'"),
     ("standardize", "sure", "standardize must be true or false; got 'sure'"),
