@@ -11,8 +11,8 @@ lambda), then two fits are measured on the training rows and on the held-out tes
 
 Both are scored by the plain mean squared error, mean((y - X w - b)^2), without the penalty, so that the
 train and test columns, and every lambda, are comparable. Rising degree lowers the training MSE of the
-least-squares optimum (its models are nested); the test MSE falls, then rises: overfitting. A penalty
-lambda > 0 trades training error for a smaller test error at high degree.
+least-squares optimum (its models are nested); the test MSE typically falls, then rises: overfitting. A
+penalty lambda > 0 trades training error for a smaller test error at high degree.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def sweep_summary(sweep: pd.DataFrame, l2: float, run_name: str) -> list[str]:
         ratio = last["optimum_test"] / best["optimum_test"] if best["optimum_test"] > 0 else float("inf")
         if ratio >= OVERFIT_RATIO and last["optimum_train"] < best["optimum_train"]:
             text += (
-                f", {ratio:,.3g}× its lowest while the training MSE kept falling: the high degrees fit the "
+                f", {ratio:,.3g}× its lowest while the training MSE is lower there: the high degrees fit the "
                 "noise of the training rows (overfitting)" + (". Raise λ to tame it." if not l2 else ".")
             )
         else:
