@@ -200,12 +200,13 @@ class RunPlan:
 
 
 def run_optimizers(
-    prepared: Prepared, plan: RunPlan, on_progress: Callable[[str, int, int], object] | None = None
+    prepared: Prepared, plan: RunPlan, on_progress: Callable[[str, float, int], object] | None = None
 ) -> dict[str, Trajectory]:
     """One run per planned spec on the same (validated) data; keyed by the optimizer's display name.
 
     `on_progress(name, epochs_done, epochs_total)` is called as each run advances (after each chunk of
-    epochs, see `gdcore.execute`); an exception it raises abandons the runs (how the page cancels)."""
+    epochs, and within a long mini-batch epoch with a fractional epochs_done: see
+    `gdcore.stepping.execute`); an exception it raises abandons the runs (how the page cancels)."""
     X, y = prepared.train.X, prepared.train.y
     runs = {}
     for spec in plan.specs:
