@@ -382,17 +382,17 @@ def step_size_table(run: Trajectory) -> pd.DataFrame:
 def step_size_chart(table: pd.DataFrame, limits: Mapping[str, float], title: str) -> ChartSpec:
     """The step alpha_e used in each epoch as a step line (log axis when it spans more than two decades),
     with each optimizer's constant-step limit alpha_max in `limits` ({label: alpha_max}) as a dashed rule
-    where it lies within 10x of the steps."""
+    where it lies within 10x of the steps (the subtitle names the rule only when one is drawn)."""
     positive = table["alpha"][table["alpha"] > 0]
     log_scale = bool(len(positive)) and float(positive.max()) > 100.0 * float(positive.min())
     top = float(table["alpha"].max()) if len(table) else 1.0
     shown = {label: value for label, value in limits.items() if value is not None and value <= 10.0 * top}
     rules = pd.DataFrame({"label": list(shown), "alpha": list(shown.values())})
-    return ChartSpec(_step_size_template(log_scale, title), {"steps": table, "limits": rules})
+    return ChartSpec(_step_size_template(log_scale, title, bool(shown)), {"steps": table, "limits": rules})
 
 
 @template
-def _step_size_template(log_scale: bool, title: str) -> alt.TopLevelMixin:
+def _step_size_template(log_scale: bool, title: str, with_limits: bool = True) -> alt.TopLevelMixin:
     y = alt.Y(
         "alpha:Q",
         title="Step α (learning rate)" + (", log scale" if log_scale else ""),
@@ -422,7 +422,8 @@ def _step_size_template(log_scale: bool, title: str) -> alt.TopLevelMixin:
             ],
         )
     )
-    return (line + rules).properties(title=_title(title, "red dashed: α_max of a constant step"), height=260)
+    subtitle = "red dashed: α_max of a constant step" if with_limits else ""
+    return (line + rules).properties(title=_title(title, subtitle), height=260)
 
 
 def parameter_table(runs: Mapping[str, Trajectory], names: Sequence[str]) -> pd.DataFrame:

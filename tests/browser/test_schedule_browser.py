@@ -48,3 +48,16 @@ def test_screenshots_at_each_width(app_page_at, width):
     path = app.screenshot(SHOTS / f"schedule-{width}.png", full_dashboard=True)
     assert path.stat().st_size > 10_000
     assert not app.exceptions()
+
+
+def test_the_decaying_step_experiment_opens_with_its_step_chart(app_page_at):
+    app = app_page_at(1024).open_until_charts({"experiment": "decay"})
+    assert not app.exceptions()
+    app.page.get_by_text("A decaying step").first.wait_for()
+    # the first variant is the fixed step: no step chart; the 1/t variant draws one
+    app.page.get_by_role("button", name="Batch 1, 1/t decay").click()
+    chart = chart_titled(app, "Step α per epoch: inverse time (1/t)")
+    assert chart.is_visible() and not app.exceptions()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    app.screenshot(SHOTS / "decay-experiment-1024.png", full_dashboard=True)
+    app.assert_no_console_errors()

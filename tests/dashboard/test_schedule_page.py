@@ -320,3 +320,16 @@ def test_the_budget_prices_a_scheduled_linear_run_as_one_update_per_epoch():
     assert run_path(gdcore.RunSpec(optimizer="momentum"), 100) == "closed form"
     assert run_path(gdcore.RunSpec.of("momentum", schedule="cosine"), 100) == "one update per epoch"
     assert run_path(gdcore.RunSpec.of("gd", schedule="step", batch_size=10), 100) == "mini-batches"
+
+
+def test_the_step_chart_names_the_limit_only_when_it_draws_it():
+    from gdcore.dashboard import charts
+
+    run = gdcore.descend(*blog_xy(), alpha=0.05, schedule="inverse_time")
+    table = charts.step_size_table(run)
+    np.testing.assert_allclose(table["alpha"], [0.05 / (1 + e / 10) for e in range(100)], rtol=1e-14)
+    for limit, drawn in ((0.954, False), (0.3, True)):
+        chart = charts.step_size_chart(table, {"Gradient descent": limit}, "Step α per epoch")
+        chart.chart.to_dict()  # valid Vega-Lite
+        assert len(chart.datasets["limits"]) == int(drawn)
+        assert ("red dashed" in json.dumps(chart.vega_lite()["title"], ensure_ascii=False)) == drawn
