@@ -219,12 +219,12 @@ def _diverged(run: Trajectory, outlook: Outlook) -> Status:
     name = OPTIMIZERS[outlook.spec.optimizer].display_name
     steps = schedule_phrase(outlook.spec)
     if outlook.scheduled and limits.alpha_max is None:
-        why = f"with {steps}, {_limit_phrase(outlook)}, and the loss grew"
+        why = f"{steps}; {_limit_phrase(outlook)}, and the loss grew"
     elif outlook.scheduled and _largest_step(outlook) >= limits.alpha_max:
-        why = f"with {steps}, the largest step is at or above {_limit_phrase(outlook)}, and the loss grew"
+        why = f"{steps}; its largest step is at or above {_limit_phrase(outlook)}, and the loss grew"
     elif outlook.scheduled:
         noise = "" if outlook.full_batch else f" (with {_batch_phrase(outlook)} each gradient is noisy)"
-        why = f"with {steps}, every step is below {_limit_phrase(outlook)}, yet the loss grew{noise}"
+        why = f"{steps}; every step is below {_limit_phrase(outlook)}, yet the loss grew{noise}"
     elif limits.alpha_max is None:
         why = f"{_limit_phrase(outlook)}, but at α = {alpha:g} its steps overshot and the loss grew"
     elif alpha >= limits.alpha_max:

@@ -333,3 +333,25 @@ def test_the_step_chart_names_the_limit_only_when_it_draws_it():
         chart.chart.to_dict()  # valid Vega-Lite
         assert len(chart.datasets["limits"]) == int(drawn)
         assert ("red dashed" in json.dumps(chart.vega_lite()["title"], ensure_ascii=False)) == drawn
+
+
+def test_a_diverged_scheduled_run_names_its_steps_and_the_limit():
+    X, y = blog_xy()
+    A = design_matrix(X)
+    alpha_max = 2.0 / np.linalg.eigvalsh(2.0 / len(y) * A.T @ A).max()
+    settings = replace(
+        DEFAULTS, alpha=1.5, schedule="exponential", schedule_params=(("exponential_gamma", 0.999),)
+    )
+    prepared = prepare(gdcore.make_data(), standardized=False, test_fraction=0.0, split_seed=0)
+    spec = settings.run_spec("gd")
+    run = gdcore.run(prepared.train.X, prepared.train.y, spec)
+    status = explain.describe_status(run, prepared.fit, outlook(prepared, spec))
+    literal = literal_sgd(X, y, 1.5 * 0.999 ** np.arange(100), batch=100)
+    assert run.diverged and literal[-1] > 1e6 * literal[0]  # the literal loop blows up too
+    last = 1.5 * 0.999**99
+    assert status.kind == "diverged"
+    assert f"steps α from 1.5 in epoch 1 to {last:.4g} in epoch 100 (largest 1.5)" in status.text
+    assert (
+        f"its largest step is at or above Gradient descent's step limit α_max = {alpha_max:.4g}"
+        in status.text
+    )
