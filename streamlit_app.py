@@ -16,6 +16,7 @@ from ui.csv_picker import csv_choices
 from ui.data_tab import data_section
 from ui.export_tab import export_section
 from ui.guided import experiment_panel, learning_controls, open_linked_experiment, overlay_runs, share_query
+from ui.landscape_tools import fitted_start
 from ui.math_tab import math_section
 from ui.results import charts_section, headline, parameter_names
 from ui.sidebar import data_controls, descent_controls
@@ -66,6 +67,7 @@ def main() -> None:
         prepared_key = (source, settings.standardize, settings.test_fraction, settings.seed)
         with st.spinner("Running gradient descent…"):
             prepared = prepare(*prepared_key, csv_bytes)
+            settings = fitted_start(settings, prepared.train.n_features)
             runs = budgeted_runs(prepared_key, prepared, settings.run_plan(), csv_bytes)
     except ValueError as exc:
         # A bad CSV knows how to say its fix in the dashboard's words (the drop box, the column picker).

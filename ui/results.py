@@ -346,7 +346,7 @@ def landscape(prepared, runs, names) -> None:
 
     stepped = landscape_tools.step_controls(runs)  # (run, epoch) in single step, else None
     step_epoch = None if stepped is None else stepped[1]
-    clicks = landscape_tools.click_options(names)
+    clicks = landscape_tools.click_options(names, i, j)
 
     def tables():
         view = experiment.landscape_view(prepared, runs, i, j)
@@ -367,7 +367,7 @@ def landscape(prepared, runs, names) -> None:
         step = singlestep.epoch_step(prepared, runs[stepped[0]], step_epoch)
         chart = draw(view, drawn, singlestep.step_arrows(step, i, j, view.bounds))
     show_chart(chart, **clicks)
-    landscape_tools.click_notice(names)
+    landscape_tools.click_notice(names, i, j)
     for name, off in view.off_chart.items():
         st.caption(literal_markdown(experiment.off_chart_note(name, off, u_name, v_name)))
     if step_epoch is not None:

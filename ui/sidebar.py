@@ -19,6 +19,7 @@ from gdcore.data import CURVE_SHAPES
 from gdcore.optimizers import OPTIMIZERS
 from gdcore.schedules import SCHEDULES
 from gdcore.validation import IntRange
+from ui.landscape_tools import per_weight_start
 from ui.state import (
     keep_an_optimizer,
     keep_in_range,
@@ -217,6 +218,7 @@ def descent_controls(sb):
     w_col, b_col = sb.columns(2)
     number_field(w_col, "Start w", "w0", step=1.0)
     number_field(b_col, "Start b", "b0", step=1.0)
+    per_weight_start(sb)
     sb.checkbox("Stop when the error stabilizes", key="stop")
     sb.select_slider(
         "…when the relative change is below",

@@ -222,7 +222,12 @@ def settings_rows(settings: Settings) -> list[tuple[str, str]]:
             else []
         ),
         ("Epochs", f"{settings.epochs:,}"),
-        ("Start (w₀, b₀)", f"({settings.w0:g}, {settings.b0:g})"),
+        (
+            "Start (w₀, b₀)",
+            f"(({', '.join(f'{w:g}' for w in settings.w0_each)}), {settings.b0:g})"
+            if settings.w0_each
+            else f"({settings.w0:g}, {settings.b0:g})",
+        ),
         (
             "Stop when the error stabilizes",
             f"yes, relative change below {settings.tol:g}" if settings.stop else "no",

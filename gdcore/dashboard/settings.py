@@ -73,6 +73,9 @@ class Settings:
     curve_noise: float = 1.0  # its noise (its own: make_regression's 20 would hide a curve of height ~10)
     schedule: str = "constant"  # the learning-rate schedule (gdcore.schedules), stepped once per epoch
     schedule_params: tuple[tuple[str, float], ...] = ()  # ("step_gamma", 0.5): changed parameters only
+    # One start per weight, set by a click on a landscape of two of several weights; () = every weight
+    # starts at w0. Its length must be the data's number of features (`start_fits`).
+    w0_each: tuple[float, ...] = ()
 
     def changed(self) -> dict[str, object]:
         """The settings that differ from the defaults (what a share URL needs to carry)."""
@@ -120,7 +123,7 @@ class Settings:
             optimizer=optimizer,
             alpha=self.alpha,
             epochs=self.epochs,
-            w0=self.w0,
+            w0=self.w0_each or self.w0,
             b0=self.b0,
             tol=self.tol if self.stop else None,
             batch_size=self.batch_size,
@@ -131,6 +134,10 @@ class Settings:
     def run_plan(self) -> RunPlan:
         """The runs these settings ask for: one spec per chosen optimizer."""
         return RunPlan(tuple(self.run_spec(name) for name in self.optimizers))
+
+    def start_fits(self, n_features: int) -> bool:
+        """Whether the per-weight start (if any) has one value per feature of the data."""
+        return not self.w0_each or len(self.w0_each) == n_features
 
 
 DEFAULTS = Settings()
@@ -212,6 +219,14 @@ def _parse_one(key: str, raw: str):
                 f"batch_size must be full or one of {', '.join(map(str, sizes))}; got {_quote(raw)}"
             )
         return int(number)
+    if key == "w0_each":
+        low, high = UI_RANGES["w0"]
+        values = tuple(_number(key, part) for part in text.split(","))
+        if not all(low <= v <= high for v in values):
+            raise ValueError(
+                f"w0_each must be numbers from {_bound(low)} to {_bound(high)}; got {_quote(raw)}"
+            )
+        return values
     if key in ("stop", "standardize", "blog_code"):
         if text.lower() in ("true", "1", "yes", "on"):
             return True
@@ -298,6 +313,8 @@ def to_query(settings: Settings) -> dict[str, str]:
             query.update({name: repr(v) for name, v in value})
         elif key == "optimizers":
             query[key] = ",".join(value)
+        elif key == "w0_each":
+            query[key] = ",".join(map(repr, value))
         elif isinstance(value, bool):
             query[key] = str(value).lower()
         elif isinstance(value, str):

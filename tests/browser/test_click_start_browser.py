@@ -120,6 +120,27 @@ def test_the_same_point_clicked_again_after_typing_sets_it_again(app_page_at):
     app.assert_no_console_errors()
 
 
+def test_a_click_on_a_three_feature_landscape_sets_only_the_drawn_weight_and_b(app_page_at):
+    app = app_page_at(1024).open_until_charts({"features": "3"})
+    chart = landscape(app)
+    to_w, to_b = axis_maps(chart)
+    box = plot_box(chart)
+    x, y = box["x"] + 0.63 * box["width"], box["y"] + 0.37 * box["height"]
+    want_w, want_b = to_w(x), to_b(y)
+    cell_w = abs(to_w(box["x"] + box["width"] / CLICK_CELLS) - to_w(box["x"]))
+    cell_b = abs(to_b(box["y"] + box["height"] / CLICK_CELLS) - to_b(box["y"]))
+    app.rerun_after(lambda: app.page.mouse.click(x, y))
+    first, second, third = map(float, app.query()["w0_each"].split(","))
+    assert (second, third) == (1.0, 1.0), "the weights not drawn keep their start"
+    assert abs(first - want_w) <= cell_w / 2 + 0.01
+    assert abs(float(app.number_value("b0")) - want_b) <= cell_b / 2 + 0.01
+    assert app.number_value("w0") == "1.00"
+    sidebar = app.page.get_by_test_id("stSidebar")
+    assert sidebar.get_by_text("Start per weight").count() == 1
+    app.page.screenshot(path="/tmp/h/cbr/three-features.png")
+    app.assert_no_console_errors()
+
+
 def test_a_click_beyond_the_range_is_clamped_with_a_notice(app_page_at):
     app = app_page_at(1024).open_until_charts({"w0": "-95"})
     chart = landscape(app)

@@ -253,6 +253,18 @@ class FakeState(dict):
     """The session state as the click handler and keep_in_range read and write it."""
 
 
+def clicked(monkeypatch, state: dict, names: list[str], i: int, j: int, point: dict) -> None:
+    """The click handler run on `state` as the page's on_select would run it."""
+    from ui import landscape_tools
+
+    monkeypatch.setattr(landscape_tools.st, "session_state", state)
+    options = landscape_tools.click_options(names, i, j)
+    assert options["selection_mode"] == [charts.CLICK_SELECTION]
+    state[options["key"]] = {"selection": {charts.CLICK_SELECTION: [point]}}
+    options["on_select"]()
+    assert landscape_tools.click_options(names, i, j)["key"] != options["key"], "a fresh widget next time"
+
+
 @pytest.mark.parametrize(
     ("point", "w0", "b0", "clamped"),
     [
@@ -263,38 +275,70 @@ class FakeState(dict):
 def test_a_click_sets_start_w_and_b(monkeypatch, point, w0, b0, clamped):
     from ui import landscape_tools
 
-    state = FakeState(w0=1.0, b0=0.0)
-    monkeypatch.setattr(landscape_tools.st, "session_state", state)
-    key = landscape_tools.click_options(["w", "b"])["key"]
-    state[key] = {"selection": {charts.CLICK_SELECTION: [point]}}
-    landscape_tools.set_start_from_click(key)
-    assert landscape_tools.click_options(["w", "b"])["key"] != key, "a fresh widget for the next click"
-    assert (state["w0"], state["b0"]) == (w0, b0)
+    state = FakeState(w0=1.0, b0=0.0, w0_each=())
+    clicked(monkeypatch, state, ["w", "b"], 0, 1, point)
+    assert (state["w0"], state["b0"], state["w0_each"]) == (w0, b0, ())
     notice = state[landscape_tools.CLICK_NOTICE]
     assert f"w = {w0:g}, b = {b0:g}" in notice
     assert ("outside -100 to 100, so -100 is used" in notice) == clamped
+
+
+@pytest.mark.parametrize(
+    ("i", "j", "point", "each", "b0", "clamped"),
+    [  # three weights and b: only the two drawn change
+        (0, 3, {"u": 2.345, "v": 50.0}, (2.35, 1.0, 1.0), 50.0, False),
+        (2, 0, {"u": -7.0, "v": 0.5}, (0.5, 1.0, -7.0), 0.0, False),
+        (1, 2, {"u": 300.0, "v": 4.0}, (1.0, 100.0, 4.0), 0.0, True),
+    ],
+)
+def test_a_click_on_two_of_several_weights_sets_only_those(monkeypatch, i, j, point, each, b0, clamped):
+    from ui import landscape_tools
+
+    names = ["w[x0]", "w[x1]", "w[x2]", "b"]
+    state = FakeState(w0=1.0, b0=0.0, w0_each=())
+    clicked(monkeypatch, state, names, i, j, point)
+    assert (state["w0_each"], state["b0"], state["w0"]) == (each, b0, 1.0)
+    notice = state[landscape_tools.CLICK_NOTICE]
+    assert ("the other weights keep their start" in notice) == (j != 3 or i != 3)
+    assert ("300 is outside -100 to 100, so 100 is used" in notice) == clamped
+    # a second click keeps what the first set on the weights it does not move
+    clicked(monkeypatch, state, names, 1, 3, {"u": -1.0, "v": 9.0})
+    assert state["w0_each"] == (each[0], -1.0, each[2]) and state["b0"] == 9.0
 
 
 @pytest.mark.parametrize("point", [{}, {"u": "x", "v": 1}, {"u": float("nan"), "v": 0.0}])
 def test_a_click_without_a_usable_point_changes_nothing(monkeypatch, point):
     from ui import landscape_tools
 
-    state = FakeState(w0=1.0, b0=0.0)
-    monkeypatch.setattr(landscape_tools.st, "session_state", state)
-    key = landscape_tools.click_options(["w", "b"])["key"]
-    state[key] = {"selection": {charts.CLICK_SELECTION: [point]}}
-    landscape_tools.set_start_from_click(key)
-    assert landscape_tools.click_options(["w", "b"])["key"] != key, "a fresh widget for the next click"
+    state = FakeState(w0=1.0, b0=0.0, w0_each=())
+    clicked(monkeypatch, state, ["w", "b"], 0, 1, point)
     assert (state["w0"], state["b0"]) == (1.0, 0.0)
     assert "the start is unchanged" in state[landscape_tools.CLICK_NOTICE]
 
 
-def test_click_is_offered_only_on_a_one_feature_landscape():
+def test_click_needs_two_different_axes():
     from ui import landscape_tools
 
-    assert landscape_tools.click_options(["w", "b"])["selection_mode"] == [charts.CLICK_SELECTION]
-    assert landscape_tools.click_options(["w[x1]", "w[x2]", "b"]) == {}
-    assert landscape_tools.click_options(["b", "w"]) == {}
+    assert landscape_tools.click_options(["w[x0]", "w[x1]", "b"], 1, 1) == {}
+
+
+def test_per_weight_start_in_links_and_runs():
+    from gdcore.dashboard.settings import parse_query, to_query
+
+    settings, notices = parse_query({"features": "3", "w0_each": "1.5,-2,3"})
+    assert settings.w0_each == (1.5, -2.0, 3.0) and not notices
+    assert to_query(settings)["w0_each"] == "1.5,-2.0,3.0"
+    assert settings.run_spec("gd").w0 == (1.5, -2.0, 3.0)
+    assert settings.start_fits(3) and not settings.start_fits(2)
+    data = prepared(gdcore.make_data(n_features=3, seed=1))
+    run = gdcore.run(data.train.X, data.train.y, settings.run_spec("gd"))
+    np.testing.assert_array_equal(run.weights[0], [1.5, -2.0, 3.0])
+    for bad in ("1,500", "a,b", ""):
+        kept, said = parse_query({"w0_each": bad})
+        assert kept.w0_each == () and len(said) == 1 and "w0_each" in said[0]
+    from gdcore.dashboard.report import settings_rows
+
+    assert ("Start (w₀, b₀)", "((1.5, -2, 3), 0)") in settings_rows(settings)
 
 
 @pytest.mark.parametrize("epoch", [0, 2, 3, 7])
@@ -409,3 +453,30 @@ def test_in_a_race_any_run_can_be_stepped():
     assert any(c.value.startswith("Epoch 2, Momentum's") for c in at.caption)
     arrows = landscape_datasets(at)["proto"].datasets
     assert "arrows" in {ds.name for ds in arrows}
+
+
+def test_a_click_on_a_three_feature_landscape_moves_only_the_two_drawn():
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params.update({"features": "3"})
+    at.run()
+    names = at.selectbox(key="landscape_u").options
+    assert len(names) == 4
+    at.selectbox(key="landscape_v").set_value(names[1]).run()  # w of the first two features
+    click_landscape(at, 2.5, -3.0)
+    assert at.session_state["w0_each"] == (2.5, -3.0, 1.0) and at.session_state["b0"] == 0.0
+    assert at.query_params["w0_each"] == "2.5,-3.0,1.0", "the share link carries it"
+    marks = decode_marks(at)
+    assert tuple(marks.loc["start", ["u", "v"]]) == (2.5, -3.0), "the run starts at the click"
+    assert any("Start per weight" in c.value for c in at.sidebar.caption)
+    assert any("the other weights keep their start" in info.value for info in at.info)
+    # the data changes to two features: that start no longer fits, and the page says so
+    at.slider(key="features").set_value(2).run()
+    assert not at.exception and at.session_state["w0_each"] == ()
+    assert any("was for 3 weights; this data has 2" in info.value for info in at.info)
+    # back to one start for every weight by the sidebar's button
+    at.slider(key="features").set_value(3).run()
+    at.selectbox(key="landscape_v").set_value(at.selectbox(key="landscape_u").options[1]).run()
+    click_landscape(at, 4.0, 5.0)
+    assert at.session_state["w0_each"] == (4.0, 5.0, 1.0)
+    at.button(key="clear_w0_each").click().run()
+    assert at.session_state["w0_each"] == () and "w0_each" not in at.query_params
