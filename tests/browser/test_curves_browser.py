@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.test_browser_widths import assert_reads_fully, sidebar_shown
+
 SHOTS = Path(tempfile.gettempdir()) / "gdlab_curves_browser"
 WIDTHS = (390, 1024, 1440)
 CURVE = {
@@ -106,6 +108,9 @@ def test_screenshots_at_each_width(app_page_at, width, name, params):
     assert not app.exceptions()
     if name == "curve":
         app.open_tab("Data & weights")
+    assert_reads_fully(app, f"the {name} page", "stMain")  # the curve chart, the degree sweep's words
     path = app.screenshot(SHOTS / f"{name}-{width}.png", full_dashboard=True)
     assert path.stat().st_size > 10_000
+    sidebar_shown(app)  # opened on a phone, where it starts collapsed
+    assert_reads_fully(app, "the sidebar (curve controls)", "stSidebar")
     assert not app.exceptions()
