@@ -402,7 +402,7 @@ def test_diabetes_standardized_converges_and_shows_both_condition_numbers():
     assert alpha < gdcore.analyze(z.X, z.y).alpha_opt  # a converging step for the standardized data
     at = run_app(source="diabetes", standardize=True, alpha=alpha, epochs=20_000)
     assert not [w for w in texts(at, "warning") if "slider" in w]
-    assert metrics(at)["Condition number"] == f"{kappa:.4g}"  # the Math & theory tab, open at first
+    assert metrics(open_tab(at, "math"))["Condition number"] == f"{kappa:.4g}"  # the Math & theory tab
     [delta] = [x.proto.delta for x in at.metric if x.label == "Condition number"]
     assert delta == f"{raw_kappa:.4g} before standardizing"
     assert kappa < 1e3 < 1e7 < raw_kappa

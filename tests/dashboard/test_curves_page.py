@@ -101,7 +101,7 @@ def test_a_link_with_degree_and_l2_runs_the_penalized_polynomial_like_a_literal_
     ridge = Ridge(alpha=n * 0.5, solver="cholesky").fit(X, data.y)
     assert float(metric(at, "Bias b")) == pytest.approx(b, abs=5e-4)
     assert ridge.intercept_ == pytest.approx(0.1415, abs=1e-4)  # the optimum the page's deltas use
-    equations = " ".join(m.value for m in at.markdown)
+    equations = " ".join(m.value for m in open_tab(at, "math").markdown)
     assert r"\lambda \lVert w \rVert^2" in equations and r"+ 2 \lambda w_1" in equations
     assert dict(at.query_params) == {"alpha": "0.1", "degree": "3", "l2": "0.5"}
     captions = " ".join(c.value for c in at.caption)

@@ -145,7 +145,8 @@ def test_a_ridge_page_says_ridge_wherever_it_names_the_optimum():
     titles = {spec["title"]["text"]: spec["title"].get("subtitle") for spec in specs}
     assert titles["Loss per epoch"] == "red dashed: the ridge minimum"
     assert titles["Parameters per epoch"] == "thin lines: the ridge values"
-    theory = " ".join(m.value for m in at.markdown if m.value.startswith("**Theory for this data**"))
+    math_tab = open_tab(at, "math")
+    theory = " ".join(m.value for m in math_tab.markdown if m.value.startswith("**Theory for this data**"))
     assert "2λ·diag(1, …, 1, 0)" in theory and "λ = 0.5" in theory
     data_tab = open_tab(at, "data")
     text = " ".join(m.value for m in data_tab.markdown)
@@ -155,7 +156,7 @@ def test_a_ridge_page_says_ridge_wherever_it_names_the_optimum():
 
 
 def test_the_blogs_page_never_says_ridge():
-    at = open_page({})
+    at = open_tab(open_page({}), "math")  # the Math tab's words too
     everything = " ".join(
         [s.value for s in at.success]
         + [m.value for m in at.markdown]

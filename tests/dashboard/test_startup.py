@@ -4,6 +4,7 @@ measured by benchmarks (server CPU per rerun); these tests check that it happens
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +68,17 @@ def test_the_warm_up_imports_the_page_and_runs_it_in_bare_mode():
         "print(imported, len(PAYLOADS) >= 4, gc.get_freeze_count() > 50_000)\n"
     )
     assert out.split() == ["True", "True", "True"]  # imported, the default charts drawn, start-up frozen
+
+
+def test_the_run_command_and_the_cloud_main_file_start_the_deployed_entry():
+    """./scripts/run.sh, the README's run command and its Community Cloud main file name one entry,
+    serve.py (the page warmed up as the server starts): what runs locally is what is deployed."""
+    run_script = (REPO_ROOT / "scripts" / "run.sh").read_text(encoding="utf-8")
+    [command] = [line for line in run_script.splitlines() if "streamlit run" in line and "#" not in line]
+    started = command.split("streamlit run", 1)[1].split()[0]
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    said = re.search(r"\./scripts/run\.sh +# [^\n]*\(streamlit run (\S+),", readme)
+    cloud = re.search(r"Main file \*\*`([^`]+)`\*\*", readme)
+    assert said and cloud, "the README no longer states the run command or the Cloud main file"
+    assert started == said.group(1) == cloud.group(1) == "serve.py"
+    assert "st.App(PAGE" in (REPO_ROOT / started).read_text(encoding="utf-8")

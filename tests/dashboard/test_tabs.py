@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import open_tab
 
-from ui.tabs import TAB_KEY, TABS
+from ui.tabs import DEFAULT_TAB, TAB_KEY, TABS
 
 AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
 
@@ -32,10 +32,13 @@ def app() -> AppTest:
     return at
 
 
-def test_the_first_tab_is_open_at_start_and_the_others_are_not_rendered(app):
+def test_the_default_tab_is_open_at_start_and_the_others_are_not_rendered(app):
     assert [tab.label for tab in app.tabs] == list(TABS.values())
-    assert app.session_state[TAB_KEY] == TABS["math"]
-    assert shown_tabs(app) == {"math"}
+    # The lightest tab to draw (its first view is the sweep's toggle): the Math tab opens on demand.
+    assert DEFAULT_TAB == "sweep"
+    assert app.session_state[TAB_KEY] == TABS["sweep"]
+    assert shown_tabs(app) == {"sweep"}
+    assert app.get_by_key("sweep").value is False
 
 
 @pytest.mark.parametrize("name", list(TABS))
