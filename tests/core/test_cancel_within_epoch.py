@@ -113,7 +113,7 @@ def test_a_long_epoch_reports_every_tenth_of_a_second_or_so():
     within = calls[:-1]
     assert calls[-1] == 1 and within and all(0 < d < 1 for d in within)
     gaps = np.diff(times[:-1])
-    assert (gaps >= stepping.PROGRESS_EVERY_S).all()
+    assert (gaps >= stepping.PROGRESS_EVERY_S - 1e-3).all()  # (times taken in the hook, just after)
     assert gaps.max(initial=0.0) < 0.5, gaps  # a group of batches is a few ms of work
     assert len(within) >= elapsed / 0.5 - 2  # the epoch's calls cover it, not just its start
 
