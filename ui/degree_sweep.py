@@ -57,8 +57,8 @@ def degree_sweep_section(prepared, settings: Settings, prepared_key, csv_bytes) 
         )
     st.caption(
         "Every point is the plain MSE, mean((y − ŷ)²), without the penalty, so that train, test and every λ "
-        "compare; the grey rule is the degree the page shows. "
-        + ("Each degree uses the same split and standardizing as the page." if test_fraction else "")
+        "compare; the grey rule is the degree the page shows. Each degree uses the page's split and "
+        "standardizing."
     )
 
 

@@ -183,14 +183,20 @@ def sweep_table(sweep: pd.DataFrame) -> pd.DataFrame:
 
 def sweep_chart(table: pd.DataFrame, degree: int, run_name: str, penalized: bool) -> ChartSpec:
     """MSE (log scale) against the degree: train solid, test dashed; the optimum in red, the run in blue
-    (a diverged run's points as crosses); the page's current degree as a grey rule."""
+    (a diverged run's points as crosses); the page's current degree as a grey rule. The legend lists
+    only the series the table has (no run, no test rows: not listed)."""
+    shown = tuple(sorted(set(zip(table["fit"], table["rows"], strict=True)), key=_series_order))
     return ChartSpec(
-        _sweep_template(run_name, penalized), {"degree_sweep": table}, {"current_degree": int(degree)}
+        _sweep_template(run_name, penalized, shown), {"degree_sweep": table}, {"current_degree": int(degree)}
     )
 
 
+def _series_order(series: tuple[str, str]) -> tuple[int, int]:
+    return FITS.index(series[0]), SETS.index(series[1])
+
+
 @template
-def _sweep_template(run_name: str, penalized: bool) -> alt.TopLevelMixin:
+def _sweep_template(run_name: str, penalized: bool, shown: tuple[tuple[str, str], ...]) -> alt.TopLevelMixin:
     optimum = "ridge optimum" if penalized else "least squares"
     labels = {"optimum": optimum, "GD run": f"{run_name} (best epoch)"}
     x = alt.X("degree:Q", title="Polynomial degree", scale=alt.Scale(domain=[1, DEGREES[-1]], nice=False))
@@ -201,18 +207,24 @@ def _sweep_template(run_name: str, penalized: bool) -> alt.TopLevelMixin:
     )
     # One legend, one entry a line (two legends side by side run off a phone's width): the fit by colour,
     # the rows by dash.
-    series = [f"{name}, {rows}" for name in labels.values() for rows in SETS]
+    series = [f"{labels[fit]}, {rows}" for fit, rows in shown]
     legend = alt.Legend(
         orient="bottom", direction="vertical", labelLimit=300, symbolType="stroke", symbolStrokeWidth=2.5
     )
     color = alt.Color(
         "series:N",
         title=None,
-        scale=alt.Scale(domain=series, range=[COLORS["optimum"]] * 2 + [COLORS["loss"]] * 2),
+        scale=alt.Scale(
+            domain=series,
+            range=[COLORS["optimum"] if fit == "optimum" else COLORS["loss"] for fit, _ in shown],
+        ),
         legend=legend,
     )
     dash = alt.StrokeDash(
-        "series:N", title=None, scale=alt.Scale(domain=series, range=[[1, 0], [6, 4]] * 2), legend=legend
+        "series:N",
+        title=None,
+        scale=alt.Scale(domain=series, range=[[1, 0] if rows == "train" else [6, 4] for _, rows in shown]),
+        legend=legend,
     )
     y = alt.Y("mse:Q", title="MSE (no penalty)", scale=alt.Scale(type="log", nice=False, padding=10))
     tooltip = [

@@ -174,8 +174,16 @@ def test_the_chart_table_has_every_finite_number_and_the_chart_validates():
     chart.chart.to_dict()  # validates against the Vega-Lite schema
     spec = chart.vega_lite()
     assert spec["params"][0] == {"name": "current_degree", "value": 3}
-    words = json.dumps({key: value for key, value in spec.items() if key != "datasets"})
+    words = json.dumps({key: value for key, value in spec.items() if key != "datasets"}, ensure_ascii=False)
     assert "ridge optimum" in words and "least squares" not in words
+    # the legend lists the series drawn: no test rows here, so no "test" entries
+    legend = next(
+        layer for layer in spec["layer"] if layer["mark"]["type"] == "line" and "color" in layer["encoding"]
+    )
+    assert legend["encoding"]["color"]["scale"]["domain"] == [
+        "ridge optimum, train",
+        "Gradient descent (best epoch), train",
+    ]
 
 
 def test_the_runs_per_degree_are_priced_by_their_own_feature_counts():
