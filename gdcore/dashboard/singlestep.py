@@ -120,8 +120,11 @@ def _momentum(run: Trajectory, epoch: int, theta: np.ndarray, alpha: float, full
     beta = float(run.spec.hyperparameters["beta"])
     if epoch == 0:
         return {"momentum_term": np.zeros_like(theta), "beta": beta}
+    previous = step_alpha(run, epoch - 1)
+    if previous == 0:  # a schedule at 0 (cosine's eta_min = 0): the last move says nothing of v
+        return {}
     before = np.append(run.weights[epoch - 1], run.bias[epoch - 1])
-    ratio = alpha / step_alpha(run, epoch - 1)
+    ratio = alpha / previous
     with np.errstate(over="ignore", invalid="ignore"):
         term = beta * ratio * (theta - before)
     return {"momentum_term": term, "beta": beta, "momentum_ratio": ratio}

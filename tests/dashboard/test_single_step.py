@@ -480,3 +480,15 @@ def test_a_click_on_a_three_feature_landscape_moves_only_the_two_drawn():
     assert at.session_state["w0_each"] == (4.0, 5.0, 1.0)
     at.button(key="clear_w0_each").click().run()
     assert at.session_state["w0_each"] == () and "w0_each" not in at.query_params
+
+
+def test_momentum_after_an_epoch_at_alpha_zero_says_no_decomposition(blog):
+    """Cosine to eta_min = 0 at epoch T_max = 4: epoch 5 follows a step of alpha 0, whose move (none)
+    cannot tell the velocity, so no decomposition is claimed; the step still reads as not -alpha grad J."""
+    spec = gdcore.RunSpec.of("momentum", alpha=0.05, epochs=8, schedule="cosine", T_max=4, eta_min=0.0)
+    run = gdcore.run(blog.train.X, blog.train.y, spec)
+    assert singlestep.step_alpha(run, 4) == 0.0
+    step = singlestep.epoch_step(blog, run, 5)
+    assert step.momentum_term is None
+    lines = singlestep.equations(step, ["w", "b"], 0, 1)
+    assert "**not** the update above" in lines[-1]
