@@ -96,26 +96,29 @@ def test_a_cancel_within_an_epoch_stops_there(small_groups, monkeypatch):
 
 def test_a_long_epoch_reports_every_tenth_of_a_second_or_so():
     """A million rows at batch size 1 (a million steps, about 0.7 s on the machine this was written on):
-    calls come within the epoch, at least PROGRESS_EVERY_S apart and never much more than that."""
+    calls come within the epoch, at least PROGRESS_EVERY_S apart (wall clock, the throttle's) and with
+    never much more than that of work between them (CPU time: a loaded machine may pause the process)."""
     data = gdcore.make_data(n_samples=1_000_000, n_features=1, noise=5.0, seed=1)
     X, y, quadratic = checked(data)
     spec = gdcore.RunSpec(optimizer="adam", alpha=1e-4, epochs=1, batch_size=1)
-    times: list[float] = []
+    walls: list[float] = []
+    works: list[float] = []
     calls: list[float] = []
 
     def record(done, total):
-        times.append(time.monotonic())
+        walls.append(time.monotonic())
+        works.append(time.process_time())
         calls.append(done)
 
-    started = time.monotonic()
+    started = time.process_time()
     execute(X, y, spec, quadratic, on_progress=record)
-    elapsed = time.monotonic() - started
+    work = time.process_time() - started
     within = calls[:-1]
     assert calls[-1] == 1 and within and all(0 < d < 1 for d in within)
-    gaps = np.diff(times[:-1])
-    assert (gaps >= stepping.PROGRESS_EVERY_S - 1e-3).all()  # (times taken in the hook, just after)
+    assert (np.diff(walls[:-1]) >= stepping.PROGRESS_EVERY_S - 1e-3).all()  # read in the hook, just after
+    gaps = np.diff(works[:-1])
     assert gaps.max(initial=0.0) < 0.5, gaps  # a group of batches is a few ms of work
-    assert len(within) >= elapsed / 0.5 - 2  # the epoch's calls cover it, not just its start
+    assert len(within) >= work / 0.5 - 2  # the epoch's calls cover it, not just its start
 
 
 def test_cancelling_a_million_step_epoch_returns_within_a_fraction_of_it():
