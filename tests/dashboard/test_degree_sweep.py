@@ -324,3 +324,27 @@ def test_the_sweep_tab_says_its_losses_are_penalized():
     plain = open_tab(open_page({}), "sweep")
     plain.toggle(key="sweep").set_value(True).run()
     assert not any("penalized" in c.value for c in plain.caption)
+
+
+def test_switching_to_curve_data_keeps_samples_and_seed_and_the_curve_settings_persist():
+    at = open_page({"samples": "200", "seed": "7"})
+    at.radio(key="source").set_value("curve").run()
+    assert not at.exception
+    assert (at.session_state["samples"], at.session_state["seed"]) == (200, 7)
+    at.radio(key="curve").set_value("sine").run()
+    at.slider(key="curve_noise").set_value(0.5).run()
+    assert dict(at.query_params) == {
+        "samples": "200",
+        "seed": "7",
+        "source": "curve",
+        "curve": "sine",
+        "curve_noise": "0.5",
+    }
+    data = make_curve("sine", n_samples=200, noise=0.5, seed=7)
+    at.radio(key="source").set_value("synthetic").run()
+    at.radio(key="source").set_value("curve").run()  # away and back: the curve's own settings kept
+    assert not at.exception
+    assert (at.session_state["curve"], at.session_state["curve_noise"]) == ("sine", 0.5)
+    at = open_tab(at, "data")
+    shown = " ".join(m.value for m in at.markdown)
+    assert plain_text(data.name) in plain_text(shown)
