@@ -18,7 +18,9 @@ Measured in one run, on this machine:
   5. the run cost estimate of gdcore.dashboard.budget against measured runs of every path: within 3x;
   6. the server's CPU per rerun (read from /proc) while one headless Chromium page moves the alpha
      slider, the dashboard against the minimal script, each in its own `streamlit run`: <= 1.3x; and
-     the same with Streamlit's post-run garbage collection off for both (their own work only).
+     the same with Streamlit's post-run garbage collection off for both (their own work only); and the
+     dashboard's CPU per flip of the sweep tab's toggle (a fragment: its section reruns alone) against
+     its whole-page rerun for an alpha drawn before, in the same server.
 `--only rerun big rows cold budget server` runs some of these parts.
 Each target prints PASS or FAIL; the script always exits 0 (timings are reported, never asserted).
 """
@@ -446,6 +448,7 @@ def bench_cold_start(repeats: int) -> None:
 # ------------------------------------------------------------------------------------------ 6. server CPU
 TARGET_SERVER_RATIO = 1.3  # server CPU per rerun, the dashboard / the minimal script (issue 10)
 NO_POST_RUN_GC = {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "false"}
+SWEEP_TOGGLE = "sweep"  # the widget key of the sweep tab's toggle, open at the first visit
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -455,9 +458,12 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def server_cpu_per_rerun(browser, script: Path, changes: int, env: dict[str, str]) -> tuple[float, float]:
+def server_cpu_per_rerun(
+    browser, script: Path, changes: int, env: dict[str, str], toggle: str | None = None
+) -> tuple[float, ...]:
     """Seconds of the server's CPU per rerun, measured from /proc while one Chromium page moves the alpha
-    slider `changes` steps down (new runs) and then back up (runs drawn before)."""
+    slider `changes` steps down (new runs) and then back up (runs drawn before); with `toggle` (a widget
+    key), then also per flip of that toggle (`changes` flips, each drawn before)."""
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
     port = free_loopback_port()
@@ -520,10 +526,20 @@ def server_cpu_per_rerun(browser, script: Path, changes: int, env: dict[str, str
         for _ in range(changes):
             rerun("ArrowRight")
         end = process_cpu_seconds(process.pid)
+        flips = []
+        if toggle:
+            switch = page.locator(f".st-key-{toggle}").locator("input[role='switch'], input[type='checkbox']")
+            switch.first.focus()
+            for _ in range(2):  # on and off once: the section's first drawing
+                rerun("Space")
+            before = process_cpu_seconds(process.pid)
+            for _ in range(changes):
+                rerun("Space")
+            flips.append((process_cpu_seconds(process.pid) - before) / changes)
     finally:
         page.close()
         stop(process)
-    return (middle - start) / changes, (end - middle) / changes
+    return ((middle - start) / changes, (end - middle) / changes, *flips)
 
 
 def bench_server_cpu(changes: int) -> None:
@@ -539,13 +555,15 @@ def bench_server_cpu(changes: int) -> None:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         cases = {
             "minimal script": (minimal, {}),
-            "dashboard": (APP, {}),
+            "dashboard": (APP, {}),  # then flips the sweep's toggle (a fragment: its section reruns alone)
             "minimal, no post-run GC": (minimal, NO_POST_RUN_GC),
             "dashboard, no post-run GC": (APP, NO_POST_RUN_GC),
         }
         try:
             cpu = {
-                name: server_cpu_per_rerun(browser, script, changes, env)
+                name: server_cpu_per_rerun(
+                    browser, script, changes, env, SWEEP_TOGGLE if name == "dashboard" else None
+                )
                 for name, (script, env) in cases.items()
             }
         except RuntimeError as exc:
@@ -553,8 +571,13 @@ def bench_server_cpu(changes: int) -> None:
             return
         finally:
             browser.close()
-    for name, (new, seen) in cpu.items():
+    for name, (new, seen, *_) in cpu.items():
         print(f"   {name:26s} a new alpha {ms(new)}, an alpha drawn before {ms(seen)}")
+    flip, seen = cpu["dashboard"][2], cpu["dashboard"][1]
+    print(
+        f"   dashboard, a flip of the sweep's toggle (its section reruns alone, st.fragment): {ms(flip)}, "
+        f"{flip / seen:.2f}x the whole page's rerun for an alpha drawn before"
+    )
     ratio = cpu["dashboard"][0] / cpu["minimal script"][0]
     own = cpu["dashboard, no post-run GC"][0] / cpu["minimal, no post-run GC"][0]
     print(

