@@ -13,7 +13,7 @@ generic path.
       g_w = h00 w + h01 b - q0,    g_b = h01 w + h11 b - q1,
 
   and the carry ((w, b), (state_w, state_b)) with the registry's per-parameter states.
-* `KERNELS_ARRAY`, any d, on numpy arrays updated in place (no array made per step but the gradient):
+* `KERNELS_ARRAY`, any d, on numpy arrays updated in place (no array made per step):
   each kernel takes batches of augmented matrices [H, -q] (p, p + 1), the gradient being
   g = [H, -q] (theta, 1) = H theta - q in one call, and the carry (theta, state) with the registry's
   state of arrays.
