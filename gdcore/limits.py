@@ -511,3 +511,110 @@ def _apply_power(T: np.ndarray, exponent: int, state: np.ndarray) -> np.ndarray:
         if exponent:
             base = _times_2x2(base, base)
     return state
+
+
+# --- the exact gap path --------------------------------------------------------------------------------
+
+
+def gap_path(
+    quadratic: Quadratic, theta0, alpha: float, epochs, optimizer: str = "gd", **hyper
+) -> np.ndarray | None:
+    """J_t - J* of a full-batch constant-alpha run from theta0 (v_0 = 0) at each epoch t of `epochs`
+    (consecutive non-negative integers), computed exactly from the eigen-decomposition:
+
+        gap_t = 1/2 sum_i lam_i e_{t,i}^2,  e_t = (1 - alpha lam)^t e_0 (GD),  (v, e)_t = T_i^t (0, e_0,i)
+
+    (momentum, Nesterov), with e_0 = Q^T (theta0 - theta*). It is a sum over eigen-directions, so while
+    fast directions still hold part of the gap its per-epoch factor differs from the long-run rate(alpha)^2
+    of the slowest one. None for the adaptive optimizers, which have no such model. ValueError for bad
+    settings or epochs that are not consecutive integers >= 0.
+    """
+    entry = get_optimizer(optimizer)
+    values = entry.validate(hyper)
+    alpha = check("alpha", alpha)
+    theta0 = _start(quadratic, theta0)
+    epochs = np.asarray(epochs)
+    if (
+        epochs.ndim != 1
+        or epochs.size == 0
+        or not np.issubdtype(epochs.dtype, np.integer)
+        or epochs[0] < 0
+        or np.any(np.diff(epochs) != 1)
+    ):
+        raise ValueError(f"epochs must be consecutive integers >= 0; got {epochs.tolist()!r}")
+    if not entry.linear:
+        return None
+    lam = quadratic.eigenvalues
+    error0 = quadratic.eigenvectors.T @ (theta0 - quadratic.theta_star)
+    moving = lam > 0
+    lam, error0 = lam[moving], error0[moving]
+    first, count = int(epochs[0]), epochs.size
+    with np.errstate(**QUIET):  # a diverging alpha overflows to inf, as the run does
+        if entry.name == "gd":
+            factor = 1.0 - alpha * lam
+            errors = np.power(factor[None, :], epochs[:, None].astype(np.float64)) * error0
+            return 0.5 * (errors * errors) @ lam
+        transition = _transition_matrices(entry.name, lam, alpha, values["beta"])
+        state = _apply_power(transition, first, np.stack([np.zeros_like(error0), error0], axis=1))
+        gaps = np.empty(count)
+        gaps[0] = 0.5 * float(lam @ (state[:, 1] * state[:, 1]))
+        done = 1
+        while done < count:
+            more = min(CHUNK_EPOCHS, count - done)
+            powers = _matrix_powers(transition, more)
+            gaps[done : done + more] = _chunk_gaps(powers, state, lam)
+            state = np.einsum("nij,nj->ni", powers[more - 1], state)
+            done += more
+        return gaps
+
+
+def _chunk_gaps(powers: np.ndarray, state: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """The gap at T^k state for k = 1..len(powers), powers[k - 1] = T^k."""
+    errors = powers[:, :, 1, 0] * state[:, 0] + powers[:, :, 1, 1] * state[:, 1]
+    return 0.5 * ((errors * errors) @ lam)
+
+
+def slowest_dominates_from(
+    quadratic: Quadratic, theta0, alpha: float, share: float = 0.99, max_epochs: int = 10**7
+) -> int | None:
+    """Plain GD: the first epoch t from which the slowest moving directions (those with the largest
+    |1 - alpha lam_i|, the long-run factor's) hold at least `share` of the gap J_t - J*.
+
+    With w_i = 1/2 lam_i e_{0,i}^2 and r_i = |1 - alpha lam_i|, the rest over the slowest part,
+    sum_{r_i < r} w_i (r_i / r)^(2t) / sum_{r_i = r} w_i, falls with t, so the first t is found by
+    bisection. 0 if they already do at the start; None if the start has no error along them, or not
+    within `max_epochs`. ValueError for bad settings.
+    """
+    alpha = check("alpha", alpha)
+    share = FRACTION.check("share", share)
+    max_epochs = MAX_EPOCHS.check("max_epochs", max_epochs)
+    theta0 = _start(quadratic, theta0)
+    lam = quadratic.eigenvalues
+    error0 = quadratic.eigenvectors.T @ (theta0 - quadratic.theta_star)
+    moving = lam > 0
+    lam, error0 = lam[moving], error0[moving]
+    weights = 0.5 * lam * error0 * error0
+    radius = np.abs(1.0 - alpha * lam)
+    top = float(np.max(radius))
+    slowest = radius >= top * (1.0 - 1e-12)
+    slow_weight = float(weights[slowest].sum())
+    if slow_weight <= 0 or top == 0:
+        return None
+    with np.errstate(**QUIET):
+        log_ratio = 2.0 * np.log(radius[~slowest] / top)
+    rest_weights = weights[~slowest]
+    level = (1.0 - share) / share * slow_weight
+
+    def rest(t: int) -> float:
+        with np.errstate(**QUIET):
+            return float(rest_weights @ np.exp(log_ratio * t))
+
+    if rest(0) <= level:
+        return 0
+    if rest(max_epochs) > level:
+        return None
+    low, high = 0, max_epochs  # rest(low) > level >= rest(high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if rest(middle) > level else (low, middle)
+    return high

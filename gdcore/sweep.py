@@ -128,6 +128,25 @@ def measured_contraction(trajectory: Trajectory, optimum) -> np.ndarray:
     return np.where((gap[:-1] > floor) & (gap[1:] > floor), ratio, np.nan)
 
 
+def fit_window(trajectory: Trajectory, optimum, min_epochs: int = 4) -> np.ndarray | None:
+    """The epochs a per-epoch gap factor is fitted over: the later half of the run's leading measurable
+    epochs (those whose ratio in `measured_contraction` is finite and above its round-off floor), so
+    that the start's transient weighs less. None with fewer than 2 `min_epochs` measurable epochs."""
+    measurable = np.isfinite(measured_contraction(trajectory, optimum))
+    count = int(np.argmin(measurable)) if not measurable.all() else measurable.size  # ratios 0..count-1
+    if count + 1 < 2 * min_epochs:
+        return None
+    return np.arange(count + 1)[(count + 1) // 2 :]
+
+
+def fitted_factor(gap, epochs) -> float:
+    """exp of the least-squares slope of log(gap_t) against t over `epochs` (gap holds gap_t for those
+    t): the per-epoch factor of the gap there. A fitted slope, not one ratio, so that momentum's
+    oscillating gap is averaged over its swings."""
+    with np.errstate(**QUIET):
+        return float(np.exp(np.polyfit(np.asarray(epochs, dtype=np.float64), np.log(gap), 1)[0]))
+
+
 def _check_alphas(alphas) -> np.ndarray:
     """A 1-D float array of 1..MAX_ALPHAS step sizes, each finite and > 0 (ValueError otherwise)."""
     values = np.atleast_1d(np.asarray(alphas, dtype=object))

@@ -82,7 +82,7 @@ def update_rule_markdown(equation: str) -> str:
 def theory_section(prepared, runs, settings: Settings, prepared_key, csv_bytes) -> None:
     """Each chosen optimizer's own step limit, best step and rate on this data, the predicted against
     the measured rate of each run, and momentum's rate over (α, β)."""
-    fit, theory = prepared.fit, prepared.theory
+    theory = prepared.theory
     outlooks = cache.outlooks(prepared_key, settings.run_plan(), csv_bytes)
     hessian = "H = (2/N) AᵀA + 2λ·diag(1, …, 1, 0)" if prepared.quadratic.l2 else "H = (2/N) AᵀA"
     penalty = f", λ = {prepared.quadratic.l2:g}: the ridge loss's" if prepared.quadratic.l2 else ""
@@ -102,7 +102,8 @@ def theory_section(prepared, runs, settings: Settings, prepared_key, csv_bytes) 
         for name, outlook in outlooks.items():
             st.markdown(f"**{name}**: {literal_markdown(outlook.limits.note)}")
     for name, run in runs.items():
-        st.markdown(f"- {contraction_text(run, fit, outlooks[name])}")
+        factors = experiment.gap_factors(prepared, run, outlooks[name])
+        st.markdown(f"- {contraction_text(factors, outlooks[name])}")
     if theory.note:
         st.info(theory.note)
     momentum_view(prepared, settings, prepared_key, csv_bytes)

@@ -18,13 +18,13 @@ from gdcore.data import CurveSpec, Dataset, SyntheticSpec
 from gdcore.datasets import load_dataset, train_test_split
 from gdcore.features import polynomial_features, polynomial_names
 from gdcore.landscape import Contours, contours, inside, surround, window
-from gdcore.limits import StepLimits, forecast_epoch, limits_for
+from gdcore.limits import StepLimits, forecast_epoch, gap_path, limits_for, slowest_dominates_from
 from gdcore.model import Quadratic
 from gdcore.optimizers import OPTIMIZERS
 from gdcore.scaling import Scaler, standardize
 from gdcore.spec import RunSpec
 from gdcore.stepping import execute, step_path
-from gdcore.sweep import SweepResult, alpha_grid, measured_contraction, sweep
+from gdcore.sweep import SweepResult, alpha_grid, fit_window, fitted_factor, sweep
 from gdcore.theory import Fit, Theory, analyze_quadratic, least_squares, ridge_fit
 from gdcore.trajectory import QUIET, REACHED_FRACTION, Trajectory
 from gdcore.validation import check
@@ -592,21 +592,57 @@ def contraction_by_optimizer(
 
 
 def measured_loss_factor(run: Trajectory, loss_star: float, min_epochs: int = 4) -> float:
-    """The per-epoch factor of the loss gap J_t - J* that a run shows: exp of the least-squares slope of
-    log(J_t - J*) against t over the later half of its measurable epochs (the leading epochs whose gap
-    is finite and above `measured_contraction`'s round-off floor). A fitted slope, not one ratio, so
-    that momentum's oscillating gap is averaged over its swings. NaN with fewer than `min_epochs`.
-    """
-    ratios = measured_contraction(run, loss_star)
-    measurable = np.isfinite(ratios)
-    count = int(np.argmin(measurable)) if not measurable.all() else measurable.size  # ratios 0..count-1
-    if count + 1 < 2 * min_epochs:
+    """The per-epoch factor of the loss gap J_t - J* that a run shows: `fitted_factor` of its gaps over
+    its `fit_window` (the later half of its measurable epochs). NaN with fewer than 2 `min_epochs`
+    measurable epochs."""
+    epochs = fit_window(run, loss_star, min_epochs)
+    if epochs is None:
         return float("nan")
-    t = np.arange(count + 1)[(count + 1) // 2 :]
-    with np.errstate(**QUIET):
-        log_gap = np.log(run.loss[t] - loss_star)
-    slope = np.polyfit(t, log_gap, 1)[0]
-    return float(np.exp(slope))
+    return fitted_factor(run.loss[epochs] - loss_star, epochs)
+
+
+@dataclass(frozen=True)
+class GapFactors:
+    """The per-epoch factor of a run's loss gap J_t - J*, measured and, where theory has it, predicted.
+
+    `window` the epochs (first, last) the measurement is fitted over (`fit_window`; None when too few);
+    `measured` the run's own factor there (NaN without a window); `predicted` the same fit over the same
+    epochs of the exact gap path (`gdcore.limits.gap_path`, full-batch constant-alpha GD, momentum and
+    Nesterov only, else None); `long_run` rate(alpha)^2, what the gap's factor tends to once the slowest
+    direction dominates (None without theory); `slowest_from` (plain GD) the epoch from which the
+    slowest directions hold SLOWEST_SHARE of the gap (None if unknown or not within FORECAST_HORIZON).
+    """
+
+    window: tuple[int, int] | None
+    measured: float
+    predicted: float | None
+    long_run: float | None
+    slowest_from: int | None
+
+
+SLOWEST_SHARE = 0.99  # GapFactors.slowest_from: the share of the gap the slowest directions hold
+
+
+def gap_factors(prepared: Prepared, run: Trajectory, outlook: Outlook) -> GapFactors:
+    """`GapFactors` of `run` (a run of `outlook.spec` on the prepared training data)."""
+    loss_star = prepared.quadratic.loss_star
+    epochs = fit_window(run, loss_star)
+    window = None if epochs is None else (int(epochs[0]), int(epochs[-1]))
+    measured = float("nan") if epochs is None else fitted_factor(run.loss[epochs] - loss_star, epochs)
+    if not outlook.has_theory:
+        return GapFactors(window, measured, None, None, None)
+    spec, quadratic = outlook.spec, prepared.quadratic
+    theta0 = spec.start(prepared.train.n_features)
+    predicted = None
+    if epochs is not None:
+        gaps = gap_path(quadratic, theta0, spec.alpha, epochs, spec.optimizer, **dict(spec.hyper))
+        predicted = fitted_factor(gaps, epochs)
+    slowest_from = None
+    if spec.optimizer == "gd":
+        slowest_from = slowest_dominates_from(
+            quadratic, theta0, spec.alpha, share=SLOWEST_SHARE, max_epochs=FORECAST_HORIZON
+        )
+    return GapFactors(window, measured, predicted, outlook.loss_rate(), slowest_from)
 
 
 MOMENTUM_MAP_SIZE = (60, 60)  # (alphas, betas): 3,600 cells, under the charts' 5,000-row bound

@@ -15,11 +15,12 @@ import numpy as np
 
 from gdcore.dashboard.experiment import (
     FORECAST_HORIZON,
+    SLOWEST_SHARE,
+    GapFactors,
     MomentumMap,
     Outlook,
     PolyakPoint,
     Prepared,
-    measured_loss_factor,
 )
 from gdcore.data import make_data
 from gdcore.limits import limits_for
@@ -607,37 +608,67 @@ def _blog_data_pitfall() -> dict:
     return blog_shape_pitfall(data.X, data.y, 1.0, 0.0)
 
 
-def contraction_text(run: Trajectory, fit: Fit, outlook: Outlook) -> str:
-    """Predicted (this optimizer's full-batch theory) against measured per-epoch factor of the loss gap."""
+def contraction_text(factors: GapFactors, outlook: Outlook) -> str:
+    """The per-epoch factor of the loss gap J − J*: measured on the run over its fitted epochs; for
+    full-batch constant-α GD / momentum / Nesterov the exact gap model's factor over the same epochs
+    beside it, and the long-run ρ(α)² apart from both (a sum over eigen-directions reaches it only once
+    the slowest one dominates); otherwise the long-run factor with why the two need not agree."""
     name = OPTIMIZERS[outlook.spec.optimizer].display_name
-    measured = measured_loss_factor(run, fit.loss)
-    measured_text = (
-        f"measured on this run (fitted over its later epochs): **{factor_text(measured, 5)}**"
-        if math.isfinite(measured)
-        else "measured: the run is at the optimum to rounding (or too short), so there is nothing to fit"
-    )
+    if factors.window is None:
+        measured_text = (
+            "measured: the run is at the optimum to rounding (or too short), so there is nothing to fit"
+        )
+        where = ""
+    else:
+        first, last = factors.window
+        where = f" over epochs {first:,}–{last:,}"
+        measured_text = f"measured on this run{where}: **{factor_text(factors.measured, 5)}**"
     if not outlook.has_limit:
         return (
             f"Per-epoch factor of the loss gap J − J*: no prediction for {name} ({_NO_LIMIT_REASON}); "
             f"{measured_text}."
         )
-    predicted = outlook.loss_rate()
     how = (
         "max|1 − αλᵢ|²"
         if outlook.spec.optimizer == "gd"
         else "the largest squared root modulus of its 2×2 iteration matrix over the eigenvalues λᵢ"
     )
-    batch = (
-        ""
-        if outlook.full_batch
-        else f" The prediction is for full-batch steps; with {_batch_phrase(outlook)} noise changes it."
-    )
-    if outlook.scheduled:
-        batch += (
-            f" The prediction is for a constant step α = {outlook.alpha:g}; this run's steps change every "
-            f"epoch ({schedule_phrase(outlook.spec)}), so the two need not agree."
+    long_run = f"ρ(α)² = {how} = **{factor_text(factors.long_run or outlook.loss_rate(), 5)}**"
+    if factors.predicted is None:
+        batch = (
+            ""
+            if outlook.full_batch
+            else f" The prediction is for full-batch steps; with {_batch_phrase(outlook)} noise changes it."
+        )
+        if outlook.scheduled:
+            batch += (
+                f" The prediction is for a constant step α = {outlook.alpha:g}; this run's steps change every "
+                f"epoch ({schedule_phrase(outlook.spec)}), so the two need not agree."
+            )
+        return (
+            f"Per-epoch factor of the loss gap J − J* for {name}: predicted in the long run {long_run}; "
+            f"{measured_text}.{batch}"
+        )
+    growing = (factors.long_run or 0.0) >= 1.0
+    worst, verb = ("fastest-growing", "grows") if growing else ("slowest", "shrinks")
+    if outlook.spec.optimizer == "gd":
+        after = (
+            f", from about epoch {factors.slowest_from:,} on (the {worst} directions then hold "
+            f"{SLOWEST_SHARE:.0%} of the gap)"
+            if factors.slowest_from is not None
+            else ""
+        )
+        before = "before that, the faster directions' share makes the factor over a window smaller"
+    else:
+        after = ""
+        before = (
+            "before that, the other directions and the swings of each 2×2 iteration make the factor "
+            "over a window differ from it"
         )
     return (
-        f"Per-epoch factor of the loss gap J − J* for {name}: predicted ρ(α)² = {how} = "
-        f"**{factor_text(predicted, 5)}**; {measured_text}.{batch}"
+        f"Per-epoch factor of the loss gap J − J* for {name}{where}: **{factor_text(factors.measured, 5)}** "
+        f"measured on this run, **{factor_text(factors.predicted, 5)}** predicted for the same epochs from "
+        "the exact gap ½ Σᵢ λᵢ eᵢ,ₜ², a sum over the Hessian's eigen-directions from this run's start. "
+        f"The long-run factor {long_run} is the {worst} direction's: the gap {verb} by it once that "
+        f"direction dominates{after}; {before}."
     )
