@@ -50,17 +50,17 @@ def trial_runs(prepared, plan: experiment.RunPlan) -> tuple[int, PlanCost]:
     return server_budget(say=False).runs_unasked(cost, experiment.SAFE_STEP_TRIES), cost
 
 
-def untried_step_note(step: float, ceiling: float, cost: PlanCost) -> str:
+def untried_step_note(step: float, ceiling: float, cost: PlanCost, bounds: str) -> str:
     """Why a suggested step is offered without having been run: one run costs more than the page spends
-    without asking."""
+    without asking. `bounds` says what the ceiling was the smallest of (`step_bounds_phrase`)."""
     allowed = server_budget(say=False).ask_above_s
 
     def said(seconds: float) -> str:  # under a second (a small budget): the figure, so the two differ
         return f"{seconds:.2g} s" if seconds < 1 else describe_seconds(seconds)
 
     return (
-        f"α = {step:g} is the largest slider value at or below {ceiling:.3g}, the chosen optimizers' "
-        "smallest fastest step α_opt (for an adaptive optimizer, a hundredth of its α). It was not run: "
+        f"α = {step:g} is the largest slider value at or below {ceiling:.3g}, {bounds}. "
+        "It was not run: "
         f"one run at these settings takes {said(cost.seconds)} of this server's time (estimated), more than "
         f"the {said(allowed)} the page spends without asking. Setting it runs it like any run, and a long "
         "one waits to be asked for."

@@ -8,7 +8,13 @@ import streamlit as st
 
 import gdcore
 from gdcore.dashboard import charts, curves, experiment, singlestep
-from gdcore.dashboard.explain import describe_status, literal_markdown, optimum_name, schedule_phrase
+from gdcore.dashboard.explain import (
+    describe_status,
+    literal_markdown,
+    optimum_name,
+    schedule_phrase,
+    step_bounds_phrase,
+)
 from gdcore.dashboard.settings import ALPHA_CHOICES, Settings
 from ui import cache, landscape_tools
 from ui.budget import trial_runs, untried_step_note
@@ -134,11 +140,10 @@ def suggest_step(prepared, plan: experiment.RunPlan, prepared_key, csv_bytes) ->
         prepared, plan, ALPHA_CHOICES, lambda trial: cache.run(prepared_key, trial, csv_bytes), tries
     )
     several = len(plan.specs) > 1
+    bounds = step_bounds_phrase(experiment.step_bounds(prepared, plan))
     if step is not None:
         why = (
-            f"α = {step:g} is at or below the fastest step α_opt of "
-            + ("every chosen optimizer" if several else "this optimizer")
-            + " for this data, and it was run: "
+            f"α = {step:g} is at or below {bounds}, and it was run: "
             + ("none of them diverges" if several else "it does not diverge")
             + " there."
         )
@@ -151,7 +156,7 @@ def suggest_step(prepared, plan: experiment.RunPlan, prepared_key, csv_bytes) ->
     if untried is not None:
         button_col, why_col = st.columns([1, 4], vertical_alignment="center")
         button_col.button(f"Set α = {untried:g}", key="suggested_alpha", on_click=set_alpha, args=(untried,))
-        why_col.caption(untried_step_note(untried, ceiling, cost))
+        why_col.caption(untried_step_note(untried, ceiling, cost, bounds))
         return
     lowest = ALPHA_CHOICES[0]
     needs = [
@@ -162,10 +167,13 @@ def suggest_step(prepared, plan: experiment.RunPlan, prepared_key, csv_bytes) ->
             f"No step to suggest: this data needs α ≤ {min(needs):.3g}, below the slider's smallest value "
             f"({lowest:g}). Turn on **Standardize features**."
         )
+    elif ceiling < lowest:
+        st.caption(f"No step to suggest: the slider's smallest value ({lowest:g}) is above {bounds}.")
     else:
+        noisy = any(not spec.is_full_batch(prepared.train.n_samples) for spec in plan.specs)
         st.caption(
-            "No step to suggest: the slider's values below the chosen optimizers' fastest steps that were "
-            "tried still diverged (mini-batch noise lowers the edge); try a larger batch size."
+            f"No step to suggest: the slider's values at or below {bounds} that were tried still diverged"
+            + ("; mini-batch noise lowers the edge: try a larger batch size." if noisy else ".")
         )
 
 

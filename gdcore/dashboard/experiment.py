@@ -363,14 +363,33 @@ def choice_at_most(value: float, choices: Sequence[float]) -> float | None:
 SAFE_STEP_TRIES = 4  # candidate steps `safe_step` runs at most
 
 
-def step_ceiling(prepared: Prepared, plan: RunPlan) -> float:
-    """The largest step `safe_step` considers: the smallest of the chosen optimizers' alpha_opt (for an
-    adaptive optimizer, which has none: its alpha / 100)."""
-    targets = []
+ADAPTIVE_STEP_SHARE = 0.01  # an adaptive optimizer's part in `step_ceiling`: this share of its alpha
+
+
+class StepBound(NamedTuple):
+    """One planned optimizer's part in `step_ceiling`: `bound` is its full-batch alpha_opt when it has
+    one (`from_alpha_opt`), else (AdaGrad, RMSProp, Adam) ADAPTIVE_STEP_SHARE of its planned `alpha`."""
+
+    optimizer: str
+    alpha: float
+    bound: float
+    from_alpha_opt: bool
+
+
+def step_bounds(prepared: Prepared, plan: RunPlan) -> tuple[StepBound, ...]:
+    """`StepBound` of each planned spec, in the plan's order."""
+    bounds = []
     for spec in plan.specs:
-        limits = optimizer_limits(prepared, spec)
-        targets.append(limits.alpha_opt if limits.alpha_opt is not None else spec.alpha / 100.0)
-    return min(targets)
+        alpha_opt = optimizer_limits(prepared, spec).alpha_opt
+        bound = alpha_opt if alpha_opt is not None else ADAPTIVE_STEP_SHARE * spec.alpha
+        bounds.append(StepBound(spec.optimizer, spec.alpha, bound, alpha_opt is not None))
+    return tuple(bounds)
+
+
+def step_ceiling(prepared: Prepared, plan: RunPlan) -> float:
+    """The largest step `safe_step` considers: the smallest `StepBound.bound` of the chosen optimizers
+    (alpha_opt, or for an adaptive optimizer, which has none, a hundredth of its alpha)."""
+    return min(bound.bound for bound in step_bounds(prepared, plan))
 
 
 def safe_step(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gdcore.dashboard.experiment import (
+    ADAPTIVE_STEP_SHARE,
     FORECAST_HORIZON,
     SLOWEST_SHARE,
     GapFactors,
@@ -21,6 +22,7 @@ from gdcore.dashboard.experiment import (
     Outlook,
     PolyakPoint,
     Prepared,
+    StepBound,
 )
 from gdcore.data import make_data
 from gdcore.limits import limits_for
@@ -672,3 +674,21 @@ def contraction_text(factors: GapFactors, outlook: Outlook) -> str:
         f"The long-run factor {long_run} is the {worst} direction's: the gap {verb} by it once that "
         f"direction dominates{after}; {before}."
     )
+
+
+def step_bounds_phrase(bounds: Sequence[StepBound]) -> str:
+    """What a suggested step was held at or below, per chosen optimizer (`experiment.step_bounds`): its
+    fastest full-batch step α_opt, or for AdaGrad / RMSProp / Adam, which have none, a hundredth of its α.
+    E.g. "the smallest of Gradient descent's fastest full-batch step α_opt = 0.0123 on this data and
+    Adam's α × 0.01 = 0.1 × 0.01 = 0.001 (Adam has no fastest step α_opt: ...)"."""
+    parts = []
+    for bound in bounds:
+        name = OPTIMIZERS[bound.optimizer].display_name
+        if bound.from_alpha_opt:
+            parts.append(f"{name}'s fastest full-batch step α_opt = {bound.bound:.3g} on this data")
+        else:
+            parts.append(
+                f"{name}'s α × {ADAPTIVE_STEP_SHARE:g} = {bound.alpha:g} × {ADAPTIVE_STEP_SHARE:g} = "
+                f"{bound.bound:.3g} ({name} has no fastest step α_opt: {_NO_LIMIT_REASON})"
+            )
+    return parts[0] if len(parts) == 1 else "the smallest of " + ", ".join(parts[:-1]) + " and " + parts[-1]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -190,3 +191,64 @@ def test_runs_without_a_model_keep_their_honest_wording():
     assert "noise changes it" in texts["Gradient descent"]
     assert "same epochs" not in texts["Gradient descent"]
     assert "no prediction for Adam" in texts["Adam"]
+
+
+# 2. The suggested step after a divergence says what it was held at or below for each optimizer: GD's
+#    alpha_opt, and for Adam (which has none) a hundredth of its alpha, the rule `step_ceiling` uses.
+
+APP = Path(__file__).resolve().parents[2] / "streamlit_app.py"
+AppTest = pytest.importorskip("streamlit.testing.v1").AppTest
+
+
+def page(query: dict[str, str]):
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params.update(query)
+    return at.run()
+
+
+def _gd_alpha_opt(prepared) -> float:
+    """2 / (lambda_min + lambda_max) of the training loss's Hessian, from numpy's eigenvalues."""
+    X = prepared.train.X
+    A = np.column_stack([X, np.ones(X.shape[0])])
+    eigenvalues = np.linalg.eigvalsh(2.0 / X.shape[0] * A.T @ A)
+    return 2.0 / (eigenvalues.min() + eigenvalues.max())
+
+
+def test_the_step_bounds_say_alpha_opt_for_gd_and_a_hundredth_of_alpha_for_adam():
+    prepared = experiment.prepare(
+        gdcore.make_data(n_samples=200, seed=4), standardized=True, test_fraction=0.0, split_seed=0
+    )
+    gd_opt = _gd_alpha_opt(prepared)
+    gd = explain.step_bounds_phrase(
+        experiment.step_bounds(prepared, experiment.RunPlan.compare(("gd",), alpha=3.0))
+    )
+    assert gd == f"Gradient descent's fastest full-batch step α_opt = {gd_opt:.3g} on this data"
+    adam = explain.step_bounds_phrase(
+        experiment.step_bounds(prepared, experiment.RunPlan.compare(("adam",), alpha=0.5))
+    )
+    assert adam.startswith("Adam's α × 0.01 = 0.5 × 0.01 = 0.005 (Adam has no fastest step α_opt")
+    assert "fastest full-batch step" not in adam
+    both = explain.step_bounds_phrase(
+        experiment.step_bounds(prepared, experiment.RunPlan.compare(("gd", "adam"), alpha=0.5))
+    )
+    assert both.startswith(f"the smallest of Gradient descent's fastest full-batch step α_opt = {gd_opt:.3g}")
+    assert "and Adam's α × 0.01 = 0.5 × 0.01 = 0.005" in both
+
+
+@pytest.mark.parametrize("optimizers", ["gd", "gd,adam"])
+def test_the_suggested_step_sentence_names_what_was_done_per_optimizer(optimizers):
+    """alpha = 1 is above GD's limit on the default data (it diverges); with Adam beside it the step is
+    held at or below Adam's alpha / 100 too, and the page says that, not an alpha_opt Adam lacks."""
+    at = page({"optimizers": optimizers, "alpha": "1"})
+    assert not at.exception, [e.value for e in at.exception]
+    step = float(at.button(key="suggested_alpha").label.removeprefix("Set α = "))
+    [why] = [str(c.value) for c in at.caption if "and it was run" in str(c.value)]
+    assert why.startswith(f"α = {step:g} is at or below ")
+    assert "the fastest step α_opt of" not in why
+    gd_opt = float(re.search(r"fastest full-batch step α_opt = ([0-9.e+-]+) on this data", why).group(1))
+    assert step <= gd_opt
+    if optimizers == "gd":
+        assert "Adam" not in why and why.endswith("it does not diverge there.")
+    else:
+        assert "Adam's α × 0.01 = 1 × 0.01 = 0.01 (Adam has no fastest step α_opt" in why
+        assert step <= 0.01 and why.endswith("none of them diverges there.")
