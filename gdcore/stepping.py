@@ -89,8 +89,11 @@ def execute(
     n_batches = _n_batches(X.shape[0], spec.batch_size)
     recorder = StepRecorder(theta0, spec.epochs * n_batches) if record_steps else None
     within = None if on_progress is None else _throttled(on_progress, spec.epochs)
-    chunks = _minibatch_chunks(X, quadratic, start, entry, spec, recorder, within)
+    overflow: list[tuple[int, int]] = []
+    chunks = _minibatch_chunks(X, quadratic, start, entry, spec, recorder, within, overflow)
     trajectory = collect(start.loss, theta0, _reporting(chunks, on_progress, spec.epochs), spec.tol, spec)
+    if overflow and trajectory.stop_reason == "diverged" and overflow[0][0] == trajectory.epochs_run + 1:
+        trajectory = replace(trajectory, overflow_step=(overflow[0][1], n_batches))
     if recorder is None:
         return trajectory
     return replace(trajectory, steps=recorder.rows(trajectory, n_batches))
@@ -315,11 +318,14 @@ def _minibatch_chunks(
     spec: RunSpec,
     recorder: StepRecorder | None,
     within: Callable[[float], object] | None = None,
+    overflow: list[tuple[int, int]] | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield (loss, theta) chunks of epochs; each epoch is ceil(N / batch_size) steps over a fresh shuffle,
     all at that epoch's alpha_e. The optimizer works on the move delta = theta - theta_0; the batch
     gradients come from X and r_0. `within(e + k / n_batches)` is called after each group of batches
-    that leaves epoch e unfinished (k of its n_batches done)."""
+    that leaves epoch e unfinished (k of its n_batches done). When the parameters end an epoch
+    non-finite, (epoch, step) (1-based, the step within that epoch after which they first were) is
+    appended to `overflow`: that epoch is replayed from its saved start, every step kept, to find it."""
     batch_size = spec.batch_size
     rng = np.random.default_rng(spec.shuffle_seed)
     stepper = Stepper(entry, spec.alpha, spec.hyperparameters, np.zeros_like(start.theta))
@@ -334,6 +340,8 @@ def _minibatch_chunks(
                 stepper.alpha = alphas[epoch]
             order = rng.permutation(X.shape[0])
             done = 0
+            # the epoch's start, for finding the step that overflows (a float carry is immutable)
+            before = stepper.carry if overflow is None or stepper.floats else _snapshot(stepper.carry)
             for augmented in _penalized(statistics.groups(order), quadratic, start):
                 steps = stepper.run(stepper.augmented_batches(augmented), record=recorder is not None)
                 if recorder is not None:
@@ -344,6 +352,9 @@ def _minibatch_chunks(
             ends.append(stepper.theta)
             finite = bool(np.isfinite(ends[-1]).all())
             if not finite:
+                if overflow is not None:
+                    groups = _penalized(statistics.groups(order), quadratic, start)
+                    overflow.append((epoch + 1, _first_nonfinite(stepper, before, groups)))
                 break
         yield _with_loss(quadratic, start, np.array(ends))
         if not finite:
@@ -416,6 +427,33 @@ class BatchStatistics:
         out = self.products[first : first + k]
         np.matmul(transposed, G, out=out)
         out *= 2.0 / n_b
+
+
+def _snapshot(carry):
+    """A copy of an optimizer's carry (floats, arrays, tuples and NamedTuples of them) that later steps do
+    not change."""
+    if isinstance(carry, np.ndarray):
+        return carry.copy()
+    if isinstance(carry, (tuple, list)):
+        parts = [_snapshot(part) for part in carry]
+        return type(carry)(*parts) if hasattr(carry, "_fields") else type(carry)(parts)  # a NamedTuple state
+    return carry
+
+
+def _first_nonfinite(stepper: Stepper, before, groups: Iterable[np.ndarray]) -> int:
+    """The 1-based step of an epoch after which the parameters were first non-finite: the epoch's groups
+    of batches replayed from its start `before` with every step kept (the stepper's carry is restored)."""
+    after, stepper.carry = stepper.carry, before
+    done = 0
+    for augmented in groups:
+        steps = stepper.run(stepper.augmented_batches(augmented), record=True)
+        bad = ~np.isfinite(steps).all(axis=1)
+        if bad.any():
+            done += int(np.argmax(bad)) + 1
+            break
+        done += steps.shape[0]
+    stepper.carry = after
+    return done
 
 
 # --- recorded steps -----------------------------------------------------------------------------------

@@ -74,6 +74,9 @@ class Trajectory:
     spec: RunSpec | None = None  # what was run (None for a hand-made trajectory)
     steps: np.ndarray | None = None  # (S, d+1): parameters after each mini-batch step, if recorded
     stability_known: bool = False  # `diverged` was decided exactly from the iteration (full-batch linear)
+    # a mini-batch run whose parameters overflowed: (step, steps per epoch), the step of epoch
+    # epochs_run + 1 after which they were first non-finite (1-based)
+    overflow_step: tuple[int, int] | None = None
 
     @property
     def epochs_run(self) -> int:

@@ -9,6 +9,7 @@ import streamlit as st
 import gdcore
 from gdcore.dashboard import charts, curves, experiment, singlestep
 from gdcore.dashboard.explain import (
+    best_epoch_headline,
     describe_status,
     literal_markdown,
     optimum_name,
@@ -65,7 +66,7 @@ def headline_metrics(main_run, prepared) -> None:
         )
     row = st.container(horizontal=True, gap="medium")
     quiet = {"delta_color": "off", "delta_arrow": "off", "width": "content"}
-    row.metric("Best epoch", f"{main_run.best_epoch:,}", f"of {main_run.epochs_run:,} run", **quiet)
+    row.metric(*best_epoch_headline(main_run), **quiet)
     row.metric(
         "Error (MSE + λ‖w‖²)" if prepared.quadratic.l2 else "Error (MSE)",
         headline_number(main_run.best_loss),

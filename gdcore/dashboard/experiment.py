@@ -239,17 +239,27 @@ def run_outcome(run: Trajectory, optimum_loss: float) -> str:
     definition `Trajectory.epoch_reaching`), "diverged", "stopped by the tolerance rule at epoch N
     before reaching it", or "not within the epochs" (it ran all its epochs without getting there)."""
     if run.diverged:
-        return "diverged" + (
-            f" (overflowed after epoch {run.epochs_run:,})"
-            if run.spec is not None and run.epochs_run < run.spec.epochs
-            else ""
-        )
+        overflow = overflow_phrase(run)
+        return "diverged" + (f" ({overflow})" if overflow else "")
     epoch = run.epoch_reaching(optimum_loss)
     if epoch is not None:
         return f"epoch {epoch:,}"
     if run.stop_reason == "converged":
         return f"stopped by the tolerance rule at epoch {run.epochs_run:,} before reaching it"
     return "not within the epochs"
+
+
+def overflow_phrase(run: Trajectory) -> str | None:
+    """Where a diverged run stopped on non-finite numbers, as it happened: "overflowed during epoch E (at
+    mini-batch step s of its m)" when the step is known (`Trajectory.overflow_step`), else "overflowed
+    in epoch E"; E = epochs_run + 1, the first epoch not kept. None for a run that did not stop early."""
+    if run.spec is None or not run.diverged or run.epochs_run >= run.spec.epochs:
+        return None
+    epoch = run.epochs_run + 1
+    if run.overflow_step is None:
+        return f"overflowed in epoch {epoch:,}"
+    step, steps = run.overflow_step
+    return f"overflowed during epoch {epoch:,} (at mini-batch step {step:,} of its {steps:,})"
 
 
 def race_summary(runs: Mapping[str, Trajectory], optimum_loss: float) -> str:

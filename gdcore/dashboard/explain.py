@@ -23,6 +23,7 @@ from gdcore.dashboard.experiment import (
     PolyakPoint,
     Prepared,
     StepBound,
+    overflow_phrase,
 )
 from gdcore.data import make_data
 from gdcore.limits import limits_for
@@ -242,11 +243,11 @@ def _diverged(run: Trajectory, outlook: Outlook) -> Status:
         )
     else:
         why = f"the loss grew, although α = {alpha:g} is below {_limit_phrase(outlook)}"
-    stopped = (
-        f" The numbers overflowed after {run.epochs_run:,} epochs; the charts show the finite part."
-        if run.spec is not None and run.epochs_run < run.spec.epochs
-        else ""
+    overflow = overflow_phrase(run)
+    kept = (
+        "only the start, epoch 0" if run.epochs_run == 0 else f"epochs 0–{run.epochs_run:,}, the finite part"
     )
+    stopped = f" The numbers {overflow}; the charts show {kept}." if overflow else ""
     fastest = (
         f" {name}'s fastest step for this data is α_opt = {limits.alpha_opt:.4g} (full batch)."
         if limits.alpha_opt is not None
@@ -692,3 +693,15 @@ def step_bounds_phrase(bounds: Sequence[StepBound]) -> str:
                 f"{bound.bound:.3g} ({name} has no fastest step α_opt: {_NO_LIMIT_REASON})"
             )
     return parts[0] if len(parts) == 1 else "the smallest of " + ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def best_epoch_headline(run: Trajectory) -> tuple[str, str, str]:
+    """(label, value, note) of the headline's best epoch: "Best epoch", N, "of K run"; a run that
+    overflowed says how many epochs finished and where it overflowed, and one that overflowed in its
+    first epoch has no best epoch of a run: its lowest loss is the start's (epoch 0)."""
+    overflow = overflow_phrase(run)
+    if overflow is None:
+        return "Best epoch", f"{run.best_epoch:,}", f"of {run.epochs_run:,} run"
+    if run.epochs_run == 0:
+        return "Lowest loss at", "the start", f"(epoch 0): no epoch finished, it {overflow}"
+    return "Best epoch", f"{run.best_epoch:,}", f"of {run.epochs_run:,} finished; then {overflow}"

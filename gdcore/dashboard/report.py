@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from gdcore.dashboard.charts import ChartSpec
+from gdcore.dashboard.explain import best_epoch_headline
 from gdcore.dashboard.settings import Settings
 from gdcore.optimizers import OPTIMIZERS
 from gdcore.theory import Fit
@@ -242,9 +243,10 @@ def settings_rows(settings: Settings) -> list[tuple[str, str]]:
 def headline_rows(name: str, run: Trajectory, fit: Fit, l2: float = 0.0) -> list[tuple[str, str]]:
     """The first run's best epoch against the optimum of its loss (least squares, or with a ridge
     penalty `l2` > 0 the ridge solution, the error then penalized), and the blog's line for it."""
+    label, value, note = best_epoch_headline(run)
     rows = [
         ("Run", name),
-        ("Best epoch", f"{run.best_epoch:,} of {run.epochs_run:,} run ({run.stop_reason})"),
+        (label, f"{value} {note} ({run.stop_reason})"),
         (
             "Error (MSE + λ‖w‖²)" if l2 else "Error (MSE)",
             f"{run.best_loss:,.3f} ({'ridge ' if l2 else ''}optimum {fit.loss:,.3f})",

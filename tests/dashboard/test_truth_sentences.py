@@ -17,6 +17,7 @@ import gdcore
 from gdcore.dashboard import experiment, explain
 from gdcore.data import make_curve
 from gdcore.limits import gap_path, slowest_dominates_from
+from gdcore.stepping import execute
 
 # measured and predicted factors over the same epochs agree to this (relative); measured on the 24
 # problems below the largest difference was 7.3e-10 (round-off of losses near the fit's floor)
@@ -252,3 +253,113 @@ def test_the_suggested_step_sentence_names_what_was_done_per_optimizer(optimizer
     else:
         assert "Adam's α × 0.01 = 1 × 0.01 = 0.01 (Adam has no fastest step α_opt" in why
         assert step <= 0.01 and why.endswith("none of them diverges there.")
+
+
+# 3. A mini-batch run that overflows within an epoch: the status says in which epoch and after which of
+#    its mini-batch steps, and the headline does not call the start "epoch 0 of 0 run".
+
+
+def _literal_overflow_step(X, y, spec) -> tuple[int, int] | None:
+    """(epoch, step within it), 1-based, after which the parameters are first non-finite: mini-batch GD or
+    momentum written out, the same reshuffle as the engine (default_rng(shuffle_seed).permutation)."""
+    n = X.shape[0]
+    A = np.column_stack([X, np.ones(n)])
+    theta = spec.start(X.shape[1]).astype(np.float64)
+    v = np.zeros_like(theta)
+    beta = dict(spec.hyper).get("beta", 0.0)
+    rng = np.random.default_rng(spec.shuffle_seed)
+    with np.errstate(all="ignore"):
+        for epoch in range(1, spec.epochs + 1):
+            order = rng.permutation(n)
+            for step, begin in enumerate(range(0, n, spec.batch_size), start=1):
+                rows = order[begin : begin + spec.batch_size]
+                g = 2.0 / rows.size * A[rows].T @ (A[rows] @ theta - y[rows])
+                v = beta * v + g
+                theta = theta - spec.alpha * v
+                if not np.isfinite(theta).all():
+                    return epoch, step
+    return None
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "batch_size", "alpha", "record"),
+    [("gd", 1, 10.0, False), ("gd", 3, 100.0, True), ("gd", 3, 1000.0, False), ("momentum", 1, 10.0, True)],
+)
+def test_the_overflow_step_is_the_one_a_written_out_loop_finds(optimizer, batch_size, alpha, record):
+    data = gdcore.make_data(n_samples=600, seed=7)
+    hyper = {"beta": 0.9} if optimizer == "momentum" else {}
+    spec = gdcore.RunSpec(
+        optimizer=optimizer, hyper=tuple(hyper.items()), alpha=alpha, epochs=20, batch_size=batch_size
+    )
+    run = execute(data.X, data.y, spec, gdcore.Quadratic.from_data(data.X, data.y), record)
+    epoch, step = _literal_overflow_step(data.X, data.y, spec)
+    assert run.diverged and run.epochs_run == epoch - 1
+    assert run.overflow_step == (step, -(-600 // batch_size))
+    assert 1 < step < 600 // batch_size  # within the epoch, not at its end
+
+
+def test_a_loss_that_overflows_before_the_parameters_is_said_by_epoch_only():
+    """alpha = 10, batches of 10: the loss at the end of epoch 3 overflows while the parameters are still
+    finite (they overflow in epoch 5, by the loop): no step is claimed, only the epoch."""
+    data = gdcore.make_data(n_samples=600, seed=7)
+    spec = gdcore.RunSpec(alpha=10.0, epochs=20, batch_size=10)
+    run = execute(data.X, data.y, spec, gdcore.Quadratic.from_data(data.X, data.y), True)
+    epoch, _ = _literal_overflow_step(data.X, data.y, spec)
+    assert run.epochs_run + 1 < epoch and run.overflow_step is None
+    assert experiment.overflow_phrase(run) == f"overflowed in epoch {run.epochs_run + 1:,}"
+
+
+def test_a_run_that_stays_finite_has_no_overflow_step():
+    data = gdcore.make_data(n_samples=200, seed=7)
+    run = gdcore.descend(data.X, data.y, alpha=1e-4, batch_size=4, epochs=5)
+    assert run.overflow_step is None
+    assert explain.best_epoch_headline(run) == ("Best epoch", f"{run.best_epoch:,}", "of 5 run")
+    assert experiment.overflow_phrase(run) is None
+
+
+def test_the_page_says_where_a_first_epoch_overflow_happened():
+    at = page({"samples": "1000", "batch_size": "1", "alpha": "10"})
+    assert not at.exception, [e.value for e in at.exception]
+    data = gdcore.make_data(n_samples=1000, noise=20.0, seed=42)
+    epoch, step = _literal_overflow_step(data.X, data.y, gdcore.RunSpec(alpha=10.0, batch_size=1))
+    assert epoch == 1
+    [status] = [str(e.value) for e in at.error if "Diverged" in str(e.value)]
+    assert f"The numbers overflowed during epoch 1 (at mini-batch step {step:,} of its 1,000)" in status
+    assert "the charts show only the start, epoch 0" in status
+    assert "after 0 epochs" not in status
+    first = at.metric[0]
+    assert (first.label, first.value) == ("Lowest loss at", "the start")
+    assert first.delta == (
+        f"(epoch 0): no epoch finished, it overflowed during epoch 1 (at mini-batch step {step:,} of its 1,000)"
+    )
+    assert not any(m.label == "Best epoch" for m in at.metric)
+
+
+def test_a_later_overflow_counts_the_finished_epochs():
+    """Full batch, alpha far above the limit: the numbers overflow after some epochs; the headline counts
+    the epochs that finished and names the one that overflowed, as the run kept them."""
+    data = gdcore.make_data(n_samples=100, seed=1)
+    run = gdcore.descend(data.X, data.y, alpha=10.0, epochs=1000)
+    k = run.epochs_run
+    assert run.diverged and 0 < k < 1000 and np.isfinite(run.loss).all()
+    assert run.overflow_step is None  # full batch: an epoch is one step
+    label, value, note = explain.best_epoch_headline(run)
+    assert (label, value) == ("Best epoch", f"{run.best_epoch:,}")
+    assert note == f"of {k:,} finished; then overflowed in epoch {k + 1:,}"
+    assert experiment.run_outcome(run, 0.0) == f"diverged (overflowed in epoch {k + 1:,})"
+
+
+def test_the_report_headline_of_a_first_epoch_overflow():
+    from gdcore.dashboard.report import headline_rows
+
+    data = gdcore.make_data(n_samples=600, seed=7)
+    spec = gdcore.RunSpec(alpha=100.0, epochs=20, batch_size=3)
+    run = execute(data.X, data.y, spec, gdcore.Quadratic.from_data(data.X, data.y))
+    _, step = _literal_overflow_step(data.X, data.y, spec)
+    fit = gdcore.least_squares(data.X, data.y)
+    rows = dict(headline_rows("Gradient descent", run, fit))
+    assert "Best epoch" not in rows
+    assert rows["Lowest loss at"] == (
+        f"the start (epoch 0): no epoch finished, it overflowed during epoch 1 (at mini-batch step {step:,} "
+        "of its 200) (diverged)"
+    )
