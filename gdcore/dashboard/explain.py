@@ -661,7 +661,7 @@ def contraction_text(factors: GapFactors, outlook: Outlook) -> str:
             if factors.slowest_from is not None
             else ""
         )
-        before = "before that, the faster directions' share makes the factor over a window smaller"
+        before = "before that, the other directions' share makes the factor over a window smaller"
     else:
         after = ""
         before = (

@@ -363,3 +363,40 @@ def test_the_report_headline_of_a_first_epoch_overflow():
         f"the start (epoch 0): no epoch finished, it overflowed during epoch 1 (at mini-batch step {step:,} "
         "of its 200) (diverged)"
     )
+
+
+def test_a_scheduled_run_gets_no_same_epochs_prediction():
+    prepared = experiment.prepare(gdcore.make_data(), standardized=True, test_fraction=0.0, split_seed=0)
+    schedule = gdcore.Schedule("step", (("step_size", 10), ("gamma", 0.5)))
+    plan = experiment.RunPlan((gdcore.RunSpec(alpha=0.3, epochs=60, schedule=schedule),))
+    name, run = next(iter(experiment.run_optimizers(prepared, plan).items()))
+    outlook = experiment.outlooks(prepared, plan)[name]
+    factors = experiment.gap_factors(prepared, run, outlook)
+    assert factors.predicted is None and factors.measured == pytest.approx(
+        experiment.measured_loss_factor(run, prepared.fit.loss), rel=1e-6
+    )
+    text = explain.contraction_text(factors, outlook)
+    assert "need not agree" in text and "same epochs" not in text
+
+
+def test_a_growing_gd_run_is_said_to_grow():
+    prepared = experiment.prepare(gdcore.make_data(), standardized=False, test_fraction=0.0, split_seed=0)
+    limits = gdcore.limits_for(prepared.quadratic, "gd")
+    plan = experiment.RunPlan.compare(("gd",), alpha=1.5 * limits.alpha_max, epochs=40)
+    run = experiment.run_optimizers(prepared, plan)["Gradient descent"]
+    outlook = experiment.outlooks(prepared, plan)["Gradient descent"]
+    factors = experiment.gap_factors(prepared, run, outlook)
+    assert factors.measured > 1 and factors.predicted == pytest.approx(
+        factors.measured, rel=SAME_WINDOW_TOLERANCE
+    )
+    text = explain.contraction_text(factors, outlook)
+    assert "the gap grows by it" in text and "shrinks" not in text
+
+
+def test_gap_path_says_what_was_wrong():
+    q = experiment.prepare(gdcore.make_data(), standardized=True, test_fraction=0.0, split_seed=0).quadratic
+    with pytest.raises(ValueError, match=r"consecutive integers >= 0; got \[3, 5\]"):
+        gap_path(q, np.zeros(2), 0.1, np.array([3, 5]))
+    with pytest.raises(ValueError, match="alpha"):
+        gap_path(q, np.zeros(2), -1.0, np.arange(3))
+    assert gap_path(q, np.zeros(2), 0.1, np.arange(3), "adam") is None
