@@ -32,7 +32,7 @@ from gdcore.optimizers import OPTIMIZERS
 from gdcore.reference import blog_shape_pitfall
 from gdcore.spec import RunSpec
 from gdcore.theory import Fit
-from gdcore.trajectory import REACHED_FRACTION, Trajectory
+from gdcore.trajectory import GROWTH_EPOCHS, REACHED_FRACTION, Trajectory, growing_at_end
 
 _PUNCTUATION = r"[!-/:-@\[-`{-~]"  # every ASCII punctuation mark: CommonMark lets each be escaped
 
@@ -218,31 +218,63 @@ def _lowercase_first(sentence: str) -> str:
     return sentence[:1].lower() + sentence[1:]
 
 
+def _what_grew(run: Trajectory) -> str:
+    """What a diverged run's own numbers did, from the run: its loss growing in each of its last
+    GROWTH_EPOCHS epochs (the rule that flags a run without an exact one, `growing_at_end`), with the
+    mean factor per epoch (J_K / J_{K-k})^(1/k); or, for a run stopped on non-finite numbers (where:
+    `overflow_phrase`, said after this), J_0 and the last finite J_K, or that no epoch finished."""
+    loss, epochs, k = run.loss, run.epochs_run, GROWTH_EPOCHS
+    if growing_at_end(loss):
+        factor = (loss[-1] / loss[-k - 1]) ** (1.0 / k)
+        return (
+            f"its loss grew in each of its last {k} epochs, from {loss[-k - 1]:,.4g} at epoch "
+            f"{epochs - k:,} to {loss[-1]:,.4g} at epoch {epochs:,} (×{factor:.3g} per epoch)"
+        )
+    if overflow_phrase(run) is not None and epochs == 0:
+        return "it did not finish one epoch"
+    if overflow_phrase(run) is not None:
+        verb = "rose" if loss[-1] > loss[0] else "went"
+        return f"its loss {verb} from {loss[0]:,.4g} at the start to {loss[-1]:,.4g} at epoch {epochs:,}"
+    return "its loss grew"
+
+
 def _diverged(run: Trajectory, outlook: Outlook) -> Status:
+    """The "Diverged" status: what this run did (`_what_grew`, from its numbers) and the theory that
+    holds for it. Only a full-batch GD, momentum or Nesterov run at a constant alpha gets the exact
+    reason (alpha at or above its limit: the error along the steepest direction grows every epoch); a
+    mini-batch run is compared with the full-batch limit, said to be exact only for steps on all rows;
+    an adaptive optimizer has no fixed limit; a schedule's steps are named."""
     alpha, limits = outlook.alpha, outlook.limits
     name = OPTIMIZERS[outlook.spec.optimizer].display_name
     steps = schedule_phrase(outlook.spec)
+    did = _what_grew(run)
+    noisy = (
+        ""
+        if outlook.full_batch
+        else f"with {_batch_phrase(outlook)} each step follows only its batch's noisy gradient"
+    )
     if outlook.scheduled and limits.alpha_max is None:
-        why = f"{steps}; {_limit_phrase(outlook)}, and the loss grew"
+        why = f"{steps}; {_limit_phrase(outlook)}, and {did}"
     elif outlook.scheduled and _largest_step(outlook) >= limits.alpha_max:
-        why = f"{steps}; its largest step is at or above {_limit_phrase(outlook)}, and the loss grew"
+        why = f"{steps}; its largest step is at or above {_limit_phrase(outlook)}, and {did}"
     elif outlook.scheduled:
-        noise = "" if outlook.full_batch else f" (with {_batch_phrase(outlook)} each gradient is noisy)"
-        why = f"{steps}; every step is below {_limit_phrase(outlook)}, yet the loss grew{noise}"
+        noise = "" if outlook.full_batch else f" ({noisy})"
+        why = f"{steps}; every step is below {_limit_phrase(outlook)}, yet {did}{noise}"
     elif limits.alpha_max is None:
-        why = f"{_limit_phrase(outlook)}, but at α = {alpha:g} its steps overshot and the loss grew"
+        why = f"{_limit_phrase(outlook)}, but at α = {alpha:g} {did}"
+    elif not outlook.full_batch:
+        side = "above" if alpha > limits.alpha_max else "at" if alpha == limits.alpha_max else "below"
+        why = (
+            f"α = {alpha:g} is {side} {_limit_phrase(outlook)}, a limit exact only for steps on all rows: "
+            f"{noisy}, and no formula gives this run's edge. What happened: {did}"
+        )
     elif alpha >= limits.alpha_max:
         why = (
             f"α = {alpha:g} is above {_limit_phrase(outlook)} for this data, so the error along the "
             "steepest direction grows every epoch"
         )
-    elif not outlook.full_batch:
-        why = (
-            f"α = {alpha:g} is below {_limit_phrase(outlook)}, but with {_batch_phrase(outlook)} each "
-            "step's gradient is noisy, which lowers the edge: the loss grew"
-        )
     else:
-        why = f"the loss grew, although α = {alpha:g} is below {_limit_phrase(outlook)}"
+        why = f"{did}, although α = {alpha:g} is below {_limit_phrase(outlook)}"
     overflow = overflow_phrase(run)
     kept = (
         "only the start, epoch 0" if run.epochs_run == 0 else f"epochs 0–{run.epochs_run:,}, the finite part"
