@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gdcore.dashboard import charts, experiment
+from gdcore.dashboard import charts, experiment, explain
 from gdcore.dashboard.settings import Settings
 from gdcore.optimizers import OPTIMIZERS
 from ui.budget import sweep_fits
@@ -80,11 +80,6 @@ def sweep_section(prepared_key, settings: Settings, prepared, start_loss: float,
         )
     if rates:
         show_chart(charts.contraction_chart(charts.contraction_table(rates), marks))
-        st.caption(
-            "Per-epoch factor of the loss gap J − J*: the line is each optimizer's own prediction "
-            "(ρ(α)², ρ the spectral radius of its iteration matrix), the dots are measured on full-batch "
-            "runs from the origin at a constant α (fitted over their later epochs). Past an optimizer's α_max its factor "
-            "is above 1: the gap grows every epoch."
-        )
+        st.caption(explain.rate_view_caption(rates, experiment.RATE_VIEW_EPOCHS))
     else:
         st.caption("No rate view: AdaGrad, RMSProp and Adam have no predicted rate to compare with.")

@@ -1451,24 +1451,45 @@ def _sweep_template(runs: tuple[str, ...], epochs: int, measure: str) -> alt.Top
     )
 
 
+# The rate view's kinds of factor (`experiment.contraction_by_optimizer`'s keys) and what each is called
+CONTRACTION_KINDS = {
+    "predicted": "long run ρ(α)²",
+    "same epochs": "exact model, same epochs",
+    "measured": "measured",
+}
+
+
 def contraction_table(rates: Mapping[str, Mapping[str, np.ndarray]]) -> pd.DataFrame:
-    """Rows (run, alpha, kind, factor): each run's predicted and measured loss-gap factor per alpha
-    (`experiment.contraction_by_optimizer`), finite and > 0 only (a log axis)."""
+    """Rows (run, alpha, kind, label, factor): each run's loss-gap factors per alpha
+    (`experiment.contraction_by_optimizer`): the long-run prediction ("predicted"), the exact gap model
+    over the measured run's own epochs ("same epochs", when given) and the measured one, finite and > 0
+    only (a log axis); `label` is what the tooltip calls the kind (CONTRACTION_KINDS)."""
     frames = [
-        pd.DataFrame({"run": name, "alpha": r["alpha"], "kind": kind, "factor": r[kind]})
+        pd.DataFrame(
+            {
+                "run": name,
+                "alpha": r["alpha"],
+                "kind": kind,
+                "label": CONTRACTION_KINDS[kind],
+                "factor": r[kind.replace(" ", "_")],
+            }
+        )
         for name, r in rates.items()
-        for kind in ("predicted", "measured")
+        for kind in CONTRACTION_KINDS
+        if kind.replace(" ", "_") in r
     ]
     if not frames:
-        return pd.DataFrame({"run": [], "alpha": [], "kind": [], "factor": []})
+        return pd.DataFrame({"run": [], "alpha": [], "kind": [], "label": [], "factor": []})
     table = pd.concat(frames, ignore_index=True)
     return table[np.isfinite(table["factor"]) & (table["factor"] > 0)].reset_index(drop=True)
 
 
 def contraction_chart(table: pd.DataFrame, marks: pd.DataFrame) -> ChartSpec:
-    """Each GD / momentum / Nesterov run's per-epoch loss-gap factor against alpha: predicted (line,
-    `StepLimits.loss_rate`) and measured (dots), its own alpha_max and alpha_opt as rules, and a grey
-    rule at 1 (above it the gap grows). Readable 1-2-5 / power-of-ten ticks on the factor axis."""
+    """Each GD / momentum / Nesterov run's per-epoch loss-gap factor against alpha: the long-run
+    prediction (line, `StepLimits.loss_rate`), the exact gap model over each measured run's own epochs
+    (rings) and the measured factor (dots, inside their rings when theory holds), its own alpha_max and
+    alpha_opt as rules, and a grey rule at 1 (above it the gap grows). Readable 1-2-5 / power-of-ten
+    ticks on the factor axis."""
     runs = tuple(dict.fromkeys(table["run"]))
     factors = table["factor"]
     ticks = log_ticks(float(factors.min()), max(float(factors.max()), 1.0)) if len(table) else [1.0]
@@ -1497,7 +1518,7 @@ def _contraction_template(runs: tuple[str, ...]) -> alt.TopLevelMixin:
     base = alt.Chart(_data("contraction"))
     tooltip = [
         alt.Tooltip("run:N", title="Run"),
-        alt.Tooltip("kind:N", title=" "),
+        alt.Tooltip("label:N", title=" "),
         alt.Tooltip("alpha:Q", title="α", format=".4g"),
         alt.Tooltip("factor:Q", title="Factor", format=".5g"),
     ]
@@ -1505,6 +1526,11 @@ def _contraction_template(runs: tuple[str, ...]) -> alt.TopLevelMixin:
         base.transform_filter(alt.datum.kind == "predicted")
         .mark_line(strokeWidth=2.5, clip=True)
         .encode(x=x, y=y, color=color, tooltip=tooltip)
+    )
+    same_epochs = (
+        base.transform_filter(alt.datum.kind == "same epochs")
+        .mark_point(shape="circle", filled=False, size=150, strokeWidth=1.5, clip=True)
+        .encode(x=x, y=y, color=color.legend(None), tooltip=tooltip)
     )
     measured = (
         base.transform_filter(alt.datum.kind == "measured")
@@ -1517,14 +1543,15 @@ def _contraction_template(runs: tuple[str, ...]) -> alt.TopLevelMixin:
         .encode(y=alt.Y("factor:Q", scale=alt.Scale(type="log")))
     )
     return (
-        (one + predicted + measured + _step_rules(x, runs))
+        (one + predicted + same_epochs + measured + _step_rules(x, runs))
         .add_params(*_alpha_params())
         .properties(
             title=alt.Title(
                 "Loss-gap factor per epoch",
                 subtitle=[
-                    "Lines: predicted. Dots: measured",
-                    "(full batch, from the origin).",
+                    "Lines: long run ρ(α)². Dots: measured",
+                    "(full batch, from the origin). Rings:",
+                    "exact model over each dot's epochs.",
                     "Above 1 the gap grows.",
                 ],
             ),

@@ -585,15 +585,22 @@ def sweep_runs(prepared: Prepared, plan: RunPlan, points: int = 60) -> dict[str,
     }
 
 
-def contraction_by_optimizer(
-    prepared: Prepared, plan: RunPlan, alphas: np.ndarray, epochs: int = 200
-) -> dict[str, dict[str, np.ndarray]]:
-    """Per planned GD / momentum / Nesterov (adaptive optimizers have no predicted rate and are left out):
-    the predicted per-epoch loss-gap factor `StepLimits.loss_rate(alpha)` (full batch) against the
-    measured one, {"alpha", "predicted", "measured"} by display name.
+RATE_VIEW_EPOCHS = 200  # the rate view's runs: this many full-batch epochs from the origin per alpha
 
-    Measured: each alpha runs full batch from the origin for `epochs` epochs with the spec's
-    hyperparameters, and `measured_loss_factor` reads the factor off its losses.
+
+def contraction_by_optimizer(
+    prepared: Prepared, plan: RunPlan, alphas: np.ndarray, epochs: int = RATE_VIEW_EPOCHS
+) -> dict[str, dict[str, np.ndarray]]:
+    """Per planned GD / momentum / Nesterov (adaptive optimizers have no predicted rate and are left out),
+    three per-epoch loss-gap factors per alpha, {"alpha", "predicted", "same_epochs", "measured"} by
+    display name:
+
+    * measured: each alpha runs full batch from the origin for `epochs` epochs with the spec's
+      hyperparameters, and its factor is fitted over its `fit_window` (`window_factors`);
+    * same_epochs: the exact gap model's factor (`gdcore.limits.gap_path`) fitted over those same
+      epochs: what theory says the dot should be (NaN where the run has no window);
+    * predicted: the long-run factor `StepLimits.loss_rate(alpha)` = rho(alpha)^2, which the gap's
+      factor tends to only once its slowest direction holds nearly all of it.
     """
     X, y = prepared.train.X, prepared.train.y
     rates = {}
@@ -602,22 +609,39 @@ def contraction_by_optimizer(
         if limits.alpha_max is None:
             continue
         from_origin = RunSpec(optimizer=spec.optimizer, hyper=spec.hyper, epochs=epochs, w0=0.0, b0=0.0)
-        measured = np.array(
-            [
-                measured_loss_factor(
-                    execute(X, y, from_origin.with_alpha(float(alpha)), prepared.quadratic),
-                    prepared.quadratic.loss_star,
-                )
-                for alpha in alphas
-            ]
-        )
+        measured, same_epochs = np.full(len(alphas), np.nan), np.full(len(alphas), np.nan)
+        for k, alpha in enumerate(alphas):
+            run_spec = from_origin.with_alpha(float(alpha))
+            run = execute(X, y, run_spec, prepared.quadratic)
+            _, measured[k], same = window_factors(prepared.quadratic, run, run_spec, predict=True)
+            same_epochs[k] = np.nan if same is None else same
         predicted = np.array([limits.loss_rate(float(alpha)) for alpha in alphas])
         rates[OPTIMIZERS[spec.optimizer].display_name] = {
             "alpha": np.asarray(alphas, dtype=np.float64),
             "predicted": predicted,
+            "same_epochs": same_epochs,
             "measured": measured,
         }
     return rates
+
+
+def window_factors(
+    quadratic: Quadratic, run: Trajectory, spec: RunSpec, predict: bool
+) -> tuple[np.ndarray | None, float, float | None]:
+    """(epochs, measured, predicted) of a run of `spec`: its `fit_window`, the `fitted_factor` of its gaps
+    J_t - J* there (NaN without a window), and, with `predict` (full-batch constant-alpha runs only), the
+    same fit over the same epochs of the exact gap path from the same start (`gdcore.limits.gap_path`;
+    None without a window or for an optimizer it has no model of)."""
+    loss_star = quadratic.loss_star
+    epochs = fit_window(run, loss_star)
+    if epochs is None:
+        return None, float("nan"), None
+    measured = fitted_factor(run.loss[epochs] - loss_star, epochs)
+    if not predict:
+        return epochs, measured, None
+    theta0 = spec.start(run.n_features)
+    gaps = gap_path(quadratic, theta0, spec.alpha, epochs, spec.optimizer, **dict(spec.hyper))
+    return epochs, measured, None if gaps is None else fitted_factor(gaps, epochs)
 
 
 def measured_loss_factor(run: Trajectory, loss_star: float, min_epochs: int = 4) -> float:
@@ -654,18 +678,12 @@ SLOWEST_SHARE = 0.99  # GapFactors.slowest_from: the share of the gap the slowes
 
 def gap_factors(prepared: Prepared, run: Trajectory, outlook: Outlook) -> GapFactors:
     """`GapFactors` of `run` (a run of `outlook.spec` on the prepared training data)."""
-    loss_star = prepared.quadratic.loss_star
-    epochs = fit_window(run, loss_star)
+    spec, quadratic = outlook.spec, prepared.quadratic
+    epochs, measured, predicted = window_factors(quadratic, run, spec, outlook.has_theory)
     window = None if epochs is None else (int(epochs[0]), int(epochs[-1]))
-    measured = float("nan") if epochs is None else fitted_factor(run.loss[epochs] - loss_star, epochs)
     if not outlook.has_theory:
         return GapFactors(window, measured, None, None, None)
-    spec, quadratic = outlook.spec, prepared.quadratic
     theta0 = spec.start(prepared.train.n_features)
-    predicted = None
-    if epochs is not None:
-        gaps = gap_path(quadratic, theta0, spec.alpha, epochs, spec.optimizer, **dict(spec.hyper))
-        predicted = fitted_factor(gaps, epochs)
     slowest_from = None
     if spec.optimizer == "gd":
         slowest_from = slowest_dominates_from(

@@ -398,6 +398,45 @@ def _bounce_reason(outlook: Outlook) -> str:
     )
 
 
+def _largest_gap(rates: Mapping[str, Mapping[str, np.ndarray]], key: str) -> tuple[float, str, float] | None:
+    """max over runs and alphas of |measured / rates[key] - 1| where both are finite and > 0, with the run
+    and alpha it is at; None where there is no such pair."""
+    worst = None
+    for name, r in rates.items():
+        measured, other = np.asarray(r["measured"]), np.asarray(r[key])
+        usable = np.isfinite(measured) & np.isfinite(other) & (measured > 0) & (other > 0)
+        if not usable.any():
+            continue
+        gap = np.where(usable, np.abs(measured / np.where(usable, other, 1.0) - 1.0), -1.0)
+        k = int(np.argmax(gap))
+        if worst is None or gap[k] > worst[0]:
+            worst = (float(gap[k]), name, float(r["alpha"][k]))
+    return worst
+
+
+def rate_view_caption(rates: Mapping[str, Mapping[str, np.ndarray]], epochs: int) -> str:
+    """The sweep's rate view, said as drawn (`experiment.contraction_by_optimizer`): what the dots, rings
+    and line are, and how far the dots are from the rings and from the line on this data (the largest
+    relative difference, computed here)."""
+    text = (
+        f"Per-epoch factor of the loss gap J − J* of full-batch runs from the origin at a constant α, "
+        f"{epochs:,} epochs each. **Dots**: measured, fitted over each run's later epochs (the later half "
+        "of those whose gap is above round-off). **Rings**: the exact gap model (the error along each "
+        "eigen-direction of the Hessian, stepped by the optimizer's iteration matrix) fitted over the same "
+        "epochs. **Line**: the long-run factor ρ(α)² (ρ the spectral radius of the iteration matrix), "
+        "which the gap's factor reaches only once its slowest direction holds nearly all of it."
+    )
+    rings, line = _largest_gap(rates, "same_epochs"), _largest_gap(rates, "predicted")
+    if rings is not None and line is not None:
+        text += (
+            f" Here every dot is within {rings[0]:.2g} (relative) of its ring; the line is up to "
+            f"{line[0]:.2g} from a dot ({line[1]} at α = {line[2]:.4g})."
+        )
+    return (
+        text + " Past an optimizer's α_max its line is above 1: the gap grows geometrically in the long run."
+    )
+
+
 def step_limits_caption(outlooks: Mapping[str, Outlook]) -> str:
     """Beside the α slider: every chosen optimizer's own limit for this data (markdown)."""
     lines = []
