@@ -191,7 +191,7 @@ def describe_status(
             f"**Not converging**: {name} reached the optimum (99.9% of the starting gap closed) at epoch "
             f"{reached:,} but did not stay there: at the end {1 - closed_end:.2%} of the gap is open "
             f"again ({loss_name(fit.l2)} {run.loss[-1]:,.3f} against the minimum {optimum:,.3f}). "
-            + _bounce_reason(outlook),
+            + _bounce_reason(run, outlook),
             "not converging",
         )
     if not_converging(run, optimum):
@@ -202,7 +202,7 @@ def describe_status(
             "last value is above its lowest before the last tenth of the run), with "
             f"{1 - closed_end:.1%} of the starting gap still open ({loss_name(fit.l2)} {run.loss[-1]:,.3f} "
             "against the "
-            f"minimum {optimum:,.3f}). {_bounce_reason(outlook)}",
+            f"minimum {optimum:,.3f}). {_bounce_reason(run, outlook)}",
             "not converging",
         )
     return Status(
@@ -375,18 +375,25 @@ def _forecast_sentence(run: Trajectory, outlook: Outlook, name: str) -> str:
     )
 
 
-def _bounce_reason(outlook: Outlook) -> str:
+def _bounce_reason(run: Trajectory, outlook: Outlook) -> str:
+    """Why a finite run is not converging, for this optimizer; a run whose loss ended above its start is
+    said to have moved away from the optimum (its numbers), not to bounce near it."""
     name = OPTIMIZERS[outlook.spec.optimizer].display_name
+    away = (
+        f"this run's loss ended above its start ({run.loss[-1]:,.4g} at epoch {run.epochs_run:,} against "
+        f"{run.loss[0]:,.4g} at epoch 0): it has moved away from the optimum, not bounced near it."
+    )
+    above_start = bool(run.loss[-1] > run.loss[0])
     if not outlook.full_batch:
-        return (
-            f"With {_batch_phrase(outlook)} each step follows a noisy gradient, so the run bounces "
-            "around the optimum; the bounce grows with α and shrinks with the batch size."
-        )
+        lead = f"With {_batch_phrase(outlook)} each step follows a noisy gradient"
+        if above_start:
+            return f"{lead}; {away}"
+        return f"{lead}, so the run bounces around the optimum; the bounce grows with α and shrinks with the batch size."
     if not outlook.has_limit:
-        return (
-            f"{name} divides its step by a running size of the gradients, so the step does not shrink "
-            "as the gradient does: near the optimum it keeps overshooting."
-        )
+        lead = f"{name} divides its step by a running size of the gradients, so the step does not shrink as the gradient does"
+        if above_start:
+            return f"{lead}; {away}"
+        return f"{lead}: near the optimum it keeps overshooting."
     if outlook.scheduled:
         return (
             f"The step changes every epoch ({schedule_phrase(outlook.spec)}); {_limit_phrase(outlook)} "

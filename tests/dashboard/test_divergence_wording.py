@@ -179,3 +179,23 @@ def test_an_adaptive_run_has_no_limit_and_says_its_growth(blog):
     assert "Adam has no fixed step limit" in status.text and "at α = 5" in status.text
     check_growth_numbers(status.text, loss)
     assert "α_max" not in status.text
+
+
+# A finite mini-batch or adaptive run that is "not converging": "bounces around the optimum" only when its
+# loss ended below its start; one that ended above it is said to have moved away, with its numbers.
+@pytest.mark.parametrize(("alpha", "away"), [(0.5, True), (0.1, False)])
+def test_not_converging_says_bouncing_only_when_the_run_stayed_below_its_start(blog, alpha, away):
+    X, y = blog.train.X, blog.train.y
+    run, spec, status = status_of(blog, "gd", alpha=alpha, batch_size=1)
+    assert status.kind == "not converging"
+    reference = literal_losses(X, y, spec, run.epochs_run)
+    np.testing.assert_allclose(run.loss, reference, rtol=1e-6)
+    assert (reference[-1] > reference[0]) == away
+    if away:
+        assert "bounces" not in status.text
+        assert (
+            f"this run's loss ended above its start ({reference[-1]:,.4g} at epoch {run.epochs_run:,} against "
+            f"{reference[0]:,.4g} at epoch 0): it has moved away from the optimum, not bounced near it."
+        ) in status.text
+    else:
+        assert "so the run bounces around the optimum" in status.text and "moved away" not in status.text
