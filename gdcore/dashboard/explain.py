@@ -189,8 +189,8 @@ def describe_status(
             "warning",
             "〰️",
             f"**Not converging**: {name} reached the optimum (99.9% of the starting gap closed) at epoch "
-            f"{reached:,} but did not stay there: at the end {1 - closed_end:.2%} of the gap is open "
-            f"again ({loss_name(fit.l2)} {run.loss[-1]:,.3f} against the minimum {optimum:,.3f}). "
+            f"{reached:,} but did not stay there: at the end {_gap_open(1 - closed_end, 2)} is open "
+            f"again ({loss_name(fit.l2)} {_loss_text(run.loss[-1])} against the minimum {optimum:,.3f}). "
             + _bounce_reason(run, outlook),
             "not converging",
         )
@@ -200,7 +200,7 @@ def describe_status(
             "〰️",
             f"**Not converging**: after {run.epochs_run:,} epochs the loss is no longer getting lower (its "
             "last value is above its lowest before the last tenth of the run), with "
-            f"{1 - closed_end:.1%} of the starting gap still open ({loss_name(fit.l2)} {run.loss[-1]:,.3f} "
+            f"{_gap_open(1 - closed_end, 1)} still open ({loss_name(fit.l2)} {_loss_text(run.loss[-1])} "
             "against the "
             f"minimum {optimum:,.3f}). {_bounce_reason(run, outlook)}",
             "not converging",
@@ -212,6 +212,18 @@ def describe_status(
         f"closed after {run.epochs_run:,} epochs. {_forecast_sentence(run, outlook, name)}",
         "descending",
     )
+
+
+def _loss_text(value: float) -> str:
+    """A loss as '1,667.758', or as '1.068e+101' once its digits in full would not be readable (>= 1e9)."""
+    return f"{value:,.3f}" if abs(value) < 1e9 else f"{value:.4g}"
+
+
+def _gap_open(fraction: float, decimals: int) -> str:
+    """'77.7% of the starting gap', or '6.13e+97 times the starting gap' for a gap beyond 10,000% of it."""
+    if abs(fraction) < 100:
+        return f"{fraction:.{decimals}%} of the starting gap"
+    return f"{fraction:.3g} times the starting gap"
 
 
 def _lowercase_first(sentence: str) -> str:
@@ -397,7 +409,8 @@ def _bounce_reason(run: Trajectory, outlook: Outlook) -> str:
     if outlook.scheduled:
         return (
             f"The step changes every epoch ({schedule_phrase(outlook.spec)}); {_limit_phrase(outlook)} "
-            "is for a constant step, so theory does not say where this run ends."
+            "is for a constant step, so theory does not say where this run ends"
+            + (f"; {away}" if above_start else ".")
         )
     return (
         f"At α = {outlook.alpha:g} {name} is at its step limit, where the error along the steepest "

@@ -199,3 +199,42 @@ def test_not_converging_says_bouncing_only_when_the_run_stayed_below_its_start(b
         ) in status.text
     else:
         assert "so the run bounces around the optimum" in status.text and "moved away" not in status.text
+
+
+def test_a_scheduled_mini_batch_run_far_above_its_start_is_said_readably(blog):
+    """Momentum, batches of 8, exponential schedule from α = 0.9: its loss ends near 1e101 without growing
+    geometrically at the end. The gap and the loss are said as 6.13e+97 times and 1.068e+101, not with
+    a hundred digits, and the run is not said to bounce near the optimum."""
+    X, y = blog.train.X, blog.train.y
+    schedule = Schedule("exponential", (("gamma", 0.999),))
+    run, spec, status = status_of(
+        blog, "momentum", alpha=0.9, batch_size=8, epochs=200, schedule=schedule, hyper=(("beta", 0.9),)
+    )
+    assert status.kind == "not converging"
+    reference = literal_losses(X, y, spec, 200)
+    np.testing.assert_allclose(run.loss, reference, rtol=1e-6)
+    optimum = lstsq_mse(X, y)
+    times = (reference[-1] - optimum) / (reference[0] - optimum)
+    assert times > 1e6
+    assert (
+        f"with {times:.3g} times the starting gap still open (MSE {reference[-1]:.4g} against" in status.text
+    )
+    assert "moved away from the optimum" in status.text and "bounces" not in status.text
+    assert max(len(word) for word in status.text.split()) < 40  # no number printed in full
+
+
+def test_a_full_batch_scheduled_run_above_its_start_says_so(blog):
+    X, y = blog.train.X, blog.train.y
+    run, spec, status = status_of(blog, "gd", alpha=3.0, schedule=Schedule("cosine"))
+    assert status.kind == "not converging"
+    reference = literal_losses(X, y, spec, run.epochs_run)
+    np.testing.assert_allclose(run.loss, reference, rtol=1e-6)
+    assert reference[-1] > reference[0]
+    assert "theory does not say where this run ends; this run's loss ended above its start (" in status.text
+    assert f"({reference[-1]:,.4g} at epoch 100 against {reference[0]:,.4g} at epoch 0)" in status.text
+
+
+def lstsq_mse(X, y) -> float:
+    A = np.column_stack([X, np.ones(X.shape[0])])
+    theta = np.linalg.lstsq(A, y, rcond=None)[0]
+    return float(np.mean((A @ theta - y) ** 2))
