@@ -89,8 +89,7 @@ def data_controls(sb) -> bytes | None:
             persist_state="page",
             help="make_regression's bias: the b that gradient descent should find (the blog used 0).",
         )
-        number_field(sb, "Seed", "seed", step=1, persist_state="page")
-        sb.button("🎲 New random seed", on_click=new_seed, width="stretch")
+        seed_controls(sb)
     elif source == "curve":
         curve_controls(sb)
     elif source == "diabetes":
@@ -128,6 +127,12 @@ def data_controls(sb) -> bytes | None:
     return csv_bytes
 
 
+def seed_controls(sb) -> None:
+    """The generated data's seed, typed or drawn at random (synthetic and curve data share it)."""
+    number_field(sb, "Seed", "seed", step=1, persist_state="page")
+    sb.button("🎲 New random seed", on_click=new_seed, width="stretch")
+
+
 def curve_controls(sb) -> None:
     """The curve data's options: its shape, rows, noise and seed (samples and seed shared with
     make_regression's)."""
@@ -154,8 +159,7 @@ def curve_controls(sb) -> None:
         key="curve_noise",
         persist_state="page",
     )
-    number_field(sb, "Seed", "seed", step=1, persist_state="page")
-    sb.button("🎲 New random seed", on_click=new_seed, width="stretch")
+    seed_controls(sb)
     if st.session_state.get("degree", 1) == 1:
         sb.caption("A line through a curve: raise the **Polynomial degree** below to fit x, x², …")
 

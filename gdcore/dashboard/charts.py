@@ -631,6 +631,17 @@ PLAY_HOLD = 0.1  # of the run's length: how long the last epoch stays before sta
 PLAYHEAD = "(clock_toggle && clock_toggle.s === epoch ? min(clock_toggle.e, last_epoch) : epoch)"
 
 
+def at_play_head(chart: alt.Chart) -> alt.Chart:
+    """Only the rows of the drawn epoch nearest the play head (the earlier one on a tie)."""
+    return (
+        chart.transform_calculate(
+            distance=f"abs(datum.epoch - {PLAYHEAD}) + (datum.epoch > {PLAYHEAD} ? 0.5 : 0)"
+        )
+        .transform_joinaggregate(nearest="min(distance)")
+        .transform_filter("datum.distance == datum.nearest")
+    )
+
+
 def play_params(start: int = 0, bound: bool = True) -> list[alt.Parameter]:
     """The controls under a chart: Play (a checkbox), the speed, and the epoch slider (its end set per
     run through ChartSpec.bindings); `last_epoch` is the run's last epoch. Not `bound`: the same
@@ -726,12 +737,7 @@ def _fit_template(x_title: str = "x", y_title: str = "y", penalized: bool = Fals
         .encode(x="x:Q", y=alt.Y("y:Q", scale=y_scale))
     )
     # The drawn epoch nearest the slider (the earlier one on a tie): its two rows, the line's ends.
-    current = (
-        alt.Chart(_data("lines"))
-        .transform_calculate(distance=f"abs(datum.epoch - {PLAYHEAD}) + (datum.epoch > {PLAYHEAD} ? 0.5 : 0)")
-        .transform_joinaggregate(nearest="min(distance)")
-        .transform_filter("datum.distance == datum.nearest")
-    )
+    current = at_play_head(alt.Chart(_data("lines")))
     fitted = (
         current.mark_line(color=COLORS["loss"], strokeWidth=3, clip=True)
         .add_params(play_clock())

@@ -11,8 +11,8 @@ import pandas as pd
 from gdcore.dashboard.charts import (
     COLORS,
     MAX_CHART_ROWS,
-    PLAYHEAD,
     ChartSpec,
+    at_play_head,
     play_clock,
     play_params,
     sample_epochs,
@@ -111,12 +111,7 @@ def _curve_template(degree: int, target: str, penalized: bool) -> alt.TopLevelMi
         .encode(x="x:Q", y=alt.Y("y_hat:Q", scale=scale))
     )
     # The drawn epoch nearest the play head (the earlier one on a tie): its grid, the curve.
-    current = (
-        alt.Chart(alt.NamedData(name="curves"))
-        .transform_calculate(distance=f"abs(datum.epoch - {PLAYHEAD}) + (datum.epoch > {PLAYHEAD} ? 0.5 : 0)")
-        .transform_joinaggregate(nearest="min(distance)")
-        .transform_filter("datum.distance == datum.nearest")
-    )
+    current = at_play_head(alt.Chart(alt.NamedData(name="curves")))
     fitted = (
         current.mark_line(color=COLORS["loss"], strokeWidth=3, clip=True)
         .add_params(play_clock())
