@@ -47,7 +47,7 @@ def test_a_link_opens_an_experiment_and_its_buttons_set_the_controls(app_page, g
     app = app_page.open_until_charts({"experiment": "cliff"})
     panel(app).wait_for()
     text = panel(app).inner_text()
-    assert "Experiment 3 of 8: Too big a step" in text
+    assert f"Experiment 3 of {len(guided.EXPERIMENTS)}: Too big a step" in text
     assert "diverges" in text and "cliff is at α_max" in text
     assert query(app) == to_query(cliff.variants[0].settings) | {"experiment": "cliff"}
     assert any("Diverged" in alert for alert in app.alerts())
@@ -70,7 +70,7 @@ def test_the_menu_loads_an_experiment(app_page, guides):
     app.charts().nth(3).wait_for()
     app.wait_idle()
     panel(app).wait_for()
-    assert "Experiment 6 of 8: Momentum in a ravine" in panel(app).inner_text()
+    assert f"Experiment 6 of {len(guided.EXPERIMENTS)}: Momentum in a ravine" in panel(app).inner_text()
     assert query(app) == to_query(ravine.variants[0].settings) | {"experiment": "ravine"}
     for finding in ravine.findings:  # the numbers shown are the ones computed (Markdown stripped)
         numbers = re.findall(r"\d[\d,.]*", finding.text)
