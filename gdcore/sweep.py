@@ -22,7 +22,7 @@ from gdcore.model import Quadratic, StartPoint
 from gdcore.spec import RunSpec
 from gdcore.stepping import exact_divergence_rule, execute, measure_start
 from gdcore.theory import Theory
-from gdcore.trajectory import QUIET, Trajectory, finite_run_diverges, tol_reached
+from gdcore.trajectory import QUIET, REACHED_FRACTION, Trajectory, finite_run_diverges, tol_reached
 from gdcore.validation import IntRange, as_regression_arrays, check
 
 GRID_LOW = 1e-4  # the sweep grid's smallest alpha (when 2 alpha_max is well above it)
@@ -45,8 +45,8 @@ class SweepResult:
       never does within the epochs (or the spec has no tol, or that run is diverged);
     * `epochs_to_optimum[i]`: the epoch at which the run reached the optimum by the one shared
       definition (`Trajectory.epoch_reaching`: 99.9% of the starting gap to J* closed), NaN if it never
-      does within the epochs. For plain full-batch GD it is `gdcore.forecast_epoch`, exact from the
-      eigen-decomposition (equal to the run's own epoch within one, tested).
+      does within the epochs. For plain full-batch GD it is read off the closed form's own losses,
+      for all alphas at once (equal to the run's own epoch within one, tested).
     """
 
     alphas: np.ndarray
@@ -210,13 +210,53 @@ def _gd_sweep(quadratic: Quadratic, start: StartPoint, alphas: np.ndarray, epoch
         final_loss[bad] = family.at(bad, final_t[bad])[0]
     diverged = (final_t < epochs) | family.diverges(everyone, final_t)
     to_tol = _gd_epochs_to_tol(family, final_t, epochs, tol)
-    to_optimum = np.array(
-        [
-            _nan_if_none(forecast_epoch(quadratic, start.theta, float(a), max_epochs=int(t)))
-            for a, t in zip(alphas, final_t, strict=True)
-        ]
-    )
+    to_optimum = _gd_epochs_reaching(family, alphas, final_t)
     return final_loss, diverged, final_t, to_tol, to_optimum
+
+
+READ_EVERY_EPOCH_UP_TO = 4096  # an unstable run this long or shorter is read epoch by epoch
+
+
+def _gd_epochs_reaching(family: GDFamily, alphas: np.ndarray, final_t: np.ndarray) -> np.ndarray:
+    """`Trajectory.epoch_reaching` of every run, on the family's own losses: the first epoch t <= the
+    run's last with J_0 - J_t >= REACHED_FRACTION (J_0 - J*), NaN if none.
+
+    Without an unstable direction the gap J_t - J* = sum_i c_i (1 - alpha lam_i)^(2t) never rises, so a
+    run whose last epoch hits has its first hit found by bisection, for all runs at once, and one whose
+    last epoch misses never hits. With one, the gap is convex in t (it may dip, then rise): such a run
+    is read epoch by epoch, or (when long) by `forecast_epoch`'s exact search.
+    """
+    start_gap = family.start_loss - family.quadratic.loss_star
+    count = final_t.shape[0]
+    if start_gap <= 0:
+        return np.zeros(count)
+
+    def hits(runs: np.ndarray, t: np.ndarray) -> np.ndarray:
+        if runs.size == 0:
+            return np.zeros(np.shape(t), dtype=bool)
+        loss = family.at(runs, t)[0]
+        with np.errstate(**QUIET):
+            return family.start_loss - loss >= REACHED_FRACTION * start_gap
+
+    reached = np.full(count, np.nan)
+    unstable = family.unstable.any(axis=1)
+    stable = np.flatnonzero(~unstable)
+    runs = stable[hits(stable, final_t[stable])]
+    low, high = np.zeros(runs.shape[0], dtype=np.int64), final_t[runs].copy()  # misses at low, hits at high
+    while np.any(high - low > 1):
+        middle = (low + high) // 2
+        hit = hits(runs, middle)
+        low, high = np.where(hit, low, middle), np.where(hit, middle, high)
+    reached[runs] = high
+    for run in np.flatnonzero(unstable):
+        last = int(final_t[run])
+        if last > READ_EVERY_EPOCH_UP_TO:
+            epoch = forecast_epoch(family.quadratic, family.start.theta, float(alphas[run]), max_epochs=last)
+            reached[run] = _nan_if_none(epoch)
+            continue
+        first = np.flatnonzero(hits(np.array([run]), np.arange(last + 1)[None, :])[0])
+        reached[run] = first[0] if first.size else np.nan
+    return reached
 
 
 def _nan_if_none(epoch: int | None) -> float:
