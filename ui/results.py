@@ -321,7 +321,7 @@ def step_sizes(prepared, runs) -> None:
         if full_batch
         else {}
     )
-    title = f"Step α per epoch: {spec.schedule.kind.display_name.lower()} schedule"
+    title = f"Step α per epoch: {spec.schedule.kind.display_name.lower()}"  # one line: <= 38 characters
     show_chart(
         PAYLOADS.get(
             "steps",

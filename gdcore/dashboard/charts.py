@@ -395,7 +395,8 @@ def step_size_chart(table: pd.DataFrame, limits: Mapping[str, float], title: str
 def _step_size_template(log_scale: bool, title: str, with_limits: bool = True) -> alt.TopLevelMixin:
     y = alt.Y(
         "alpha:Q",
-        title="Step α (learning rate)" + (", log scale" if log_scale else ""),
+        # Short: a vertical axis title longer than the plot pushed the chart's title out of its top.
+        title="Step α" + (", log scale" if log_scale else ""),
         scale=alt.Scale(type="log") if log_scale else alt.Scale(zero=True),
         axis=alt.Axis(labelExpr=READABLE_NUMBER),
     )

@@ -355,3 +355,20 @@ def test_a_diverged_scheduled_run_names_its_steps_and_the_limit():
         f"its largest step is at or above Gradient descent's step limit α_max = {alpha_max:.4g}"
         in status.text
     )
+
+
+@pytest.mark.parametrize("schedule", ["step", "exponential", "inverse_time", "cosine", "linear"])
+def test_the_step_chart_title_is_one_line_naming_the_schedule(schedule):
+    """Each schedule's step chart names it in a title of one line, and its vertical axis title is short:
+    a longer one ('Step α (learning rate), log scale') ran past the 260 px plot and pushed the chart's
+    title out of its top (seen in a 1024 px screenshot)."""
+    at = page({"schedule": schedule, "batch_size": "8"})  # mini-batch: no alpha_max rule, no subtitle
+    titles = []
+    for chart in at.get("vega_lite_chart"):
+        if "steps" in [ds.name for ds in chart.proto.datasets]:
+            spec = json.loads(chart.proto.spec)
+            titles.append(spec["title"]["text"] if isinstance(spec["title"], dict) else spec["title"])
+            assert len(spec["layer"][0]["encoding"]["y"]["title"]) <= 20, spec["layer"][0]["encoding"]["y"]
+    assert len(titles) == 1, titles
+    name = gdcore.schedules.SCHEDULES[schedule].display_name.lower()
+    assert titles[0] == f"Step α per epoch: {name}"
