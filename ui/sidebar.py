@@ -69,14 +69,7 @@ def data_controls(sb) -> bytes | None:
     csv_bytes = None
     source = st.session_state["source"]
     if source == "synthetic":
-        sb.select_slider(
-            "Samples (N)",
-            options=SAMPLE_CHOICES,
-            key="samples",
-            format_func=lambda v: f"{v:,}",
-            persist_state="page",
-            help="Rows drawn by sklearn's make_regression (log-spaced choices).",
-        )
+        samples_control(sb, note="Rows drawn by sklearn's make_regression (log-spaced choices).")
         sb.slider("Features", *UI_RANGES["features"], key="features", persist_state="page")
         sb.slider(
             "Noise (std of y's noise)", *UI_RANGES["noise"], step=1.0, key="noise", persist_state="page"
@@ -127,6 +120,18 @@ def data_controls(sb) -> bytes | None:
     return csv_bytes
 
 
+def samples_control(sb, note: str | None = None) -> None:
+    """The number of generated rows, from SAMPLE_CHOICES (synthetic and curve data share it)."""
+    sb.select_slider(
+        "Samples (N)",
+        options=SAMPLE_CHOICES,
+        key="samples",
+        format_func=lambda v: f"{v:,}",
+        persist_state="page",
+        help=note,
+    )
+
+
 def seed_controls(sb) -> None:
     """The generated data's seed, typed or drawn at random (synthetic and curve data share it)."""
     number_field(sb, "Seed", "seed", step=1, persist_state="page")
@@ -145,13 +150,7 @@ def curve_controls(sb) -> None:
         persist_state="page",
         help="x uniform on [-3, 3]; y the curve plus noise drawn with numpy's default_rng(seed).",
     )
-    sb.select_slider(
-        "Samples (N)",
-        options=SAMPLE_CHOICES,
-        key="samples",
-        format_func=lambda v: f"{v:,}",
-        persist_state="page",
-    )
+    samples_control(sb)
     sb.slider(
         "Noise (std of y's noise)",
         *UI_RANGES["curve_noise"],
