@@ -32,7 +32,6 @@ import contextlib
 import logging
 import os
 import platform
-import signal
 import statistics
 import subprocess
 import sys
@@ -48,7 +47,7 @@ import streamlit as st_module
 from streamlit.testing.v1 import AppTest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
-from devtools.browser import CHROMIUM_ARGS, free_loopback_port, streamlit_command
+from devtools.browser import CHROMIUM_ARGS, free_loopback_port, stop_process_group, streamlit_command
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 APP = REPO_ROOT / "streamlit_app.py"
@@ -301,20 +300,6 @@ def bench_budget(repeats: int) -> None:
 
 
 # ------------------------------------------------------------------------------------------ 4. cold start
-def stop(process: subprocess.Popen) -> None:
-    """Stop the server this script started (its own process group), by its id."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
 def cold_start_once(
     browser, PlaywrightTimeout, script: Path, visit_after_s: float = 0.0
 ) -> tuple[float, float, float]:
@@ -381,7 +366,7 @@ def cold_start_once(
         drawn = time.perf_counter() - start
     finally:
         page.close()
-        stop(process)
+        stop_process_group(process)
     return ready, (chart_sent or [drawn])[0], drawn
 
 
@@ -538,7 +523,7 @@ def server_cpu_per_rerun(
             flips.append((process_cpu_seconds(process.pid) - before) / changes)
     finally:
         page.close()
-        stop(process)
+        stop_process_group(process)
     return ((middle - start) / changes, (end - middle) / changes, *flips)
 
 

@@ -33,7 +33,6 @@ import os
 import platform
 import random
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -47,7 +46,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
-from devtools.browser import CHROMIUM_ARGS, free_loopback_port, streamlit_command
+from devtools.browser import CHROMIUM_ARGS, free_loopback_port, stop_process_group, streamlit_command
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PEAK_RSS_LIMIT_MB = 500.0
@@ -163,15 +162,7 @@ class Server:
 
     def stop(self) -> None:
         self._stop_sampling.set()
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_process_group(self.process)
 
 
 def chromium_executable() -> str | None:

@@ -78,7 +78,6 @@ import platform
 import random
 import resource
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -98,7 +97,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
-from devtools.browser import free_loopback_port, streamlit_command
+from devtools.browser import free_loopback_port, stop_process_group, streamlit_command
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 APPS = {"app": "streamlit_app.py", "minimal": "benchmarks/minimal_app.py"}
@@ -624,15 +623,7 @@ class Server:
 
     def stop(self) -> None:
         """Stop this server's own process group, by its id."""
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_process_group(self.process)
 
 
 # ------------------------------------------------------------------------------------------ phases

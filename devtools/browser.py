@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
+import subprocess
 import sys
 
 # As root on a machine with no outside network: no sandbox, no GPU, and none of Chromium's background
@@ -43,3 +47,20 @@ def streamlit_command(port: int, app: str = "streamlit_app.py") -> list[str]:
         "--server.fileWatcherType",
         "none",
     ]
+
+
+def stop_process_group(process: subprocess.Popen, grace_s: float = 10.0) -> None:
+    """SIGTERM the process group started for `process` (start_new_session=True), then SIGKILL it if it
+    lingers: a Streamlit server and anything it started stop together."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=grace_s)

@@ -6,6 +6,7 @@ scikit-learn, the literal loop `gdcore.reference_descend`), never against gdcore
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,3 +118,25 @@ def blog_data() -> gdcore.Dataset:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+def gdcore_cli(*args: str) -> subprocess.CompletedProcess:
+    """`python -m gdcore ARGS` from the checkout, its output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "gdcore", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def literal_gd(x, y, alpha, epochs, w=1.0, b=0.0):
+    """The blog's loop with the shape bug fixed: (w, b) at epochs 0..epochs."""
+    out = [(w, b)]
+    for _ in range(epochs):
+        r = y - (w * x + b)
+        w, b = w + alpha * 2 * np.mean(x * r), b + alpha * 2 * np.mean(r)
+        out.append((w, b))
+    return np.array(out)

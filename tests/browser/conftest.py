@@ -12,10 +12,8 @@ finished and the page is `notRunning` again.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import time
 import urllib.error
@@ -27,7 +25,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from devtools.browser import CHROMIUM_ARGS, free_loopback_port, streamlit_command
+from devtools.browser import CHROMIUM_ARGS, free_loopback_port, stop_process_group, streamlit_command
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
@@ -79,22 +77,6 @@ class StreamlitServer:
 
     def stop(self) -> None:
         stop_process_group(self.process)
-
-
-def stop_process_group(process: subprocess.Popen, grace_s: float = 10.0) -> None:
-    """SIGTERM the process group started for `process`, then SIGKILL it if it lingers."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout=grace_s)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=grace_s)
 
 
 def start_server(log_path: Path, env: dict[str, str] | None = None) -> StreamlitServer:

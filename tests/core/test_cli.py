@@ -10,22 +10,10 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import BLOG_LINE, REPO_ROOT, lstsq_optimum
+from conftest import BLOG_LINE, REPO_ROOT, gdcore_cli, lstsq_optimum
 
 import gdcore
 from gdcore.cli import main
-
-
-def gdcore_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "gdcore", *args],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
 
 # (flags, a fragment of the one-line error: usually the bad value)
 BAD_INVOCATIONS = {

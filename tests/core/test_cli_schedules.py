@@ -6,24 +6,11 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from conftest import REPO_ROOT
+from conftest import gdcore_cli
 from sklearn.datasets import make_regression
-
-
-def gdcore_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "gdcore", *args],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def literal_gd(alphas, w=1.0, b=0.0):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import literal_gd
 
 import gdcore
 from gdcore.dashboard import charts, experiment
@@ -16,16 +17,6 @@ from gdcore.dashboard import charts, experiment
 @pytest.fixture(scope="module")
 def blog():
     return experiment.prepare(gdcore.make_data(), standardized=False, test_fraction=0.0, split_seed=42)
-
-
-def literal_gd(x, y, alpha, epochs, w=1.0, b=0.0):
-    """The blog's loop with the shape bug fixed: (w, b) at epochs 0..epochs."""
-    out = [(w, b)]
-    for _ in range(epochs):
-        r = y - (w * x + b)
-        w, b = w + alpha * 2 * np.mean(x * r), b + alpha * 2 * np.mean(r)
-        out.append((w, b))
-    return np.array(out)
 
 
 def params(spec: charts.ChartSpec) -> dict[str, dict]:

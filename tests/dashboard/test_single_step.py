@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import literal_gd
 from streamlit.testing.v1 import AppTest
 
 import gdcore
@@ -99,15 +100,6 @@ def test_gradient_matches_finite_differences_and_the_blogs_sums(case, epoch):
         assert value == pytest.approx(fd[k], rel=1e-5, abs=1e-9 * np.abs(fd).max())
     if l2:
         assert "+ 2λ·w0" in gradient_line and "λ‖w‖²" in lines[1]
-
-
-def literal_gd(x, y, alpha, epochs, w=1.0, b=0.0):
-    out = [(w, b)]
-    for _ in range(epochs):
-        r = y - (w * x + b)
-        w, b = w + alpha * 2 * np.mean(x * r), b + alpha * 2 * np.mean(r)
-        out.append((w, b))
-    return np.array(out)
 
 
 @pytest.mark.parametrize("epoch", [0, 1, 13, 99])
