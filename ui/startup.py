@@ -11,7 +11,10 @@ collected, which for objects made at start-up costs nothing.
 
 `warm_up` is the start-up hook `serve.py` gives `st.App`: as the server starts, a background thread
 imports the page's modules and runs the page once (`warm_page`), so the first visitor does not wait
-for the imports of scikit-learn/scipy, pandas and Altair, nor for the first charts' templates.
+for the imports of scikit-learn/scipy, pandas and Altair, nor for the first charts' templates. Once a
+browser has connected (`SessionSignal`, the middleware `serve.py` gives `st.App`), that run is skipped:
+the visitor's own run does the same work, and two runs of the page on the server's one core would each
+take twice as long.
 """
 
 from __future__ import annotations
@@ -62,16 +65,32 @@ class BareModeFilter(logging.Filter):
         return "missing ScriptRunContext" not in record.getMessage()
 
 
-def warm_page(page: Path) -> None:
-    """Import the page's modules, then run the page once in Streamlit's bare mode (no session: its
-    elements go nowhere), which puts the blog's default experiment in the shared caches and builds the
-    charts' templates; a first real run then costs about what a rerun does. A session that arrives
-    meanwhile waits only for a module being imported (Python's import lock) and otherwise runs beside
-    it."""
+class SessionSignal:
+    """ASGI middleware that sets `connected` when a browser opens a websocket (a session starts), and
+    otherwise passes every request on unchanged."""
+
+    def __init__(self, app, connected: threading.Event) -> None:
+        self.app = app
+        self.connected = connected
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "websocket":
+            self.connected.set()
+        await self.app(scope, receive, send)
+
+
+def warm_page(page: Path, connected: threading.Event | None = None) -> None:
+    """Import the page's modules, then, unless a session has `connected` by then, run the page once in
+    Streamlit's bare mode (no session: its elements go nowhere), which puts the blog's default experiment
+    in the shared caches and builds the charts' templates; a first real run then costs about what a
+    rerun does. A session that arrives during the imports waits only for the module being imported
+    (Python's import lock); one that arrives during the bare run runs beside it."""
     quiet = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
     bare_mode_warning = BareModeFilter()
     try:
         import_page_modules(page)
+        if connected is not None and connected.is_set():
+            return
         quiet.addFilter(bare_mode_warning)
         runpy.run_path(str(page), run_name="__main__")
     except Exception:  # only a warm-up: a real session shows whatever is wrong
@@ -80,13 +99,14 @@ def warm_page(page: Path) -> None:
         quiet.removeFilter(bare_mode_warning)
 
 
-def warm_up(page: Path):
+def warm_up(page: Path, connected: threading.Event | None = None):
     """An `st.App` lifespan that warms the page up (`warm_page`) in a background thread as the server
     starts: the server answers at once."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        threading.Thread(target=warm_page, args=(page,), name="gdlab-warm-up", daemon=True).start()
+        thread = threading.Thread(target=warm_page, args=(page, connected), name="gdlab-warm-up", daemon=True)
+        thread.start()
         yield
 
     return lifespan

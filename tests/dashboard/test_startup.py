@@ -70,6 +70,51 @@ def test_the_warm_up_imports_the_page_and_runs_it_in_bare_mode():
     assert out.split() == ["True", "True", "True"]  # imported, the default charts drawn, start-up frozen
 
 
+def test_a_session_that_connected_during_the_imports_stops_the_warm_up_before_its_page_run():
+    """Two runs of the page on one core would each take twice as long: once a browser has connected, the
+    warm-up only imports (the visitor's own run fills the caches)."""
+    out = run_python(
+        "import gc, sys, threading\n"
+        "from pathlib import Path\n"
+        "from ui import startup\n"
+        "connected = threading.Event(); connected.set()\n"
+        "startup.warm_page(Path('streamlit_app.py'), connected)\n"
+        "imported = all(m in sys.modules for m in ('sklearn.datasets', 'altair', 'ui.results'))\n"
+        "from ui.chart_memo import PAYLOADS\n"
+        "print(imported, len(PAYLOADS), gc.get_freeze_count())\n"
+    )
+    assert out.split() == ["True", "0", "0"]  # imported; no chart drawn, nothing frozen: no page run
+
+
+def test_the_session_signal_is_set_by_a_websocket_and_passes_every_request_on():
+    import asyncio
+    import threading
+
+    from ui.startup import SessionSignal
+
+    seen = []
+
+    async def app(scope, receive, send):
+        seen.append(scope["type"])
+
+    connected = threading.Event()
+    signal = SessionSignal(app, connected)
+    asyncio.run(signal({"type": "http", "path": "/_stcore/health"}, None, None))
+    assert not connected.is_set()  # a health check or a static file is no visitor's session
+    asyncio.run(signal({"type": "websocket", "path": "/_stcore/stream"}, None, None))
+    assert connected.is_set() and seen == ["http", "websocket"]
+
+
+def test_serve_py_gives_st_app_the_warm_up_and_the_session_signal_one_event():
+    import ast
+
+    tree = ast.parse((REPO_ROOT / "serve.py").read_text(encoding="utf-8"))
+    [call] = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and ast.unparse(n.func) == "st.App"]
+    keywords = {k.arg: ast.unparse(k.value) for k in call.keywords}
+    assert keywords["lifespan"] == "warm_up(PAGE, CONNECTED)"
+    assert keywords["middleware"] == "[Middleware(SessionSignal, connected=CONNECTED)]"
+
+
 def test_the_run_command_and_the_cloud_main_file_start_the_deployed_entry():
     """./scripts/run.sh, the README's run command and its Community Cloud main file name one entry,
     serve.py (the page warmed up as the server starts): what runs locally is what is deployed."""
@@ -81,4 +126,4 @@ def test_the_run_command_and_the_cloud_main_file_start_the_deployed_entry():
     cloud = re.search(r"Main file \*\*`([^`]+)`\*\*", readme)
     assert said and cloud, "the README no longer states the run command or the Cloud main file"
     assert started == said.group(1) == cloud.group(1) == "serve.py"
-    assert "st.App(PAGE" in (REPO_ROOT / started).read_text(encoding="utf-8")
+    assert "app = st.App(" in (REPO_ROOT / started).read_text(encoding="utf-8")
