@@ -924,8 +924,8 @@ def landscape_chart(
     Single step (`arrows`, `singlestep.step_arrows`'s table, and `step_epoch`): the play head stays at
     that epoch (no play controls: the page's step control is the one epoch control) and the arrows are
     drawn from it. `clickable`: a click anywhere on the plot selects the point under it (the selection
-    CLICK_SELECTION, a grid of CLICK_CELLS x CLICK_CELLS invisible cells over whatever the plot shows),
-    for the page to make it the start."""
+    CLICK_SELECTION, a grid of CLICK_CELLS x CLICK_CELLS invisible cells over whatever the plot shows,
+    made when the pointer first comes over the plot: `_click_cells`), for the page to make it the start."""
     centre = bounds.mean(axis=1)
     half = (bounds[:, 1] - bounds[:, 0]) / 2
     runs = tuple(dict.fromkeys(path["run"]))
@@ -1164,7 +1164,7 @@ def _landscape_template(
         for start in (True, False)
         for halo in ({"stroke": "white", "strokeWidth": 4, "strokeJoin": "round"}, {})
     ]  # fmt: skip
-    clicks = [_click_cells(scale, axis, u_title, v_title)] if clickable else []
+    clicks = _click_cells(scale, axis, u_title, v_title) if clickable else []
     steps = _step_arrows(scale, u_title, v_title, arrow_names) if arrow_names else []
     return (
         alt.layer(
@@ -1198,19 +1198,41 @@ def _landscape_template(
 
 CLICK_SELECTION = "start_click"  # the landscape's click selection: the only one that reruns the page
 CLICK_CELLS = 40  # the click grid's cells per side: a click picks the centre of the cell under it
+CLICK_PROBE = "start_click_probe"  # set by the pointer's first move over the plot: the grid is made then
 # The single-step arrows and their colours, in the legend's order.
 STEP_ARROW_COLORS = {GRADIENT_ARROW: "#C2255C", TAKEN_ARROW: COLORS["start"], GD_ARROW: "#7048E8"}
 # Shaft widths: the step taken widest, under the others, so that an arrow along it stays visible.
 STEP_ARROW_WIDTHS = {GRADIENT_ARROW: 2.5, TAKEN_ARROW: 6.0, GD_ARROW: 3.5}
 
 
-def _click_cells(scale, axis, u_title: str, v_title: str) -> alt.Chart:
-    """Invisible cells tiling the plot (computed in the browser from the axes' current ends, so they
-    cover whatever the plot shows at any width), under every other layer; a click selects the centre
-    (u, v) of the cell under the pointer."""
+def _click_cells(scale, axis, u_title: str, v_title: str) -> list[alt.Chart]:
+    """Two layers under every other one: one invisible rectangle over the whole plot, whose selection
+    CLICK_PROBE is set the first time the pointer comes over it (a tap too), and the click grid, made
+    then: CLICK_CELLS x CLICK_CELLS invisible cells tiling the plot (computed in the browser from the
+    axes' current ends, so they cover whatever the plot shows at any width); a click selects the centre
+    (u, v) of the cell under the pointer.
+
+    Made at once, the grid was about a third of the landscape's drawing time as the page opens (1,600
+    marks, six expressions each), and a first visit waits for every chart on the page to be drawn."""
     n = CLICK_CELLS
-    return (
+
+    def over_plot(chart: alt.Chart, u_a: str, u_b: str, v_a: str, v_b: str) -> alt.Chart:
+        return chart.mark_rect(opacity=0, cursor="crosshair").encode(
+            x=alt.X(f"{u_a}:Q", title=u_title, scale=scale("u"), axis=axis),
+            x2=f"{u_b}:Q",
+            y=alt.Y(f"{v_a}:Q", title=v_title, scale=scale("v"), axis=axis),
+            y2=f"{v_b}:Q",
+        )
+
+    probe = over_plot(
+        alt.Chart(alt.sequence(0, 1, as_="probe")).transform_calculate(
+            u_a="u_lo", u_b="u_hi", v_a="v_lo", v_b="v_hi"
+        ),
+        "u_a", "u_b", "v_a", "v_b",
+    ).add_params(alt.selection_point(name=CLICK_PROBE, fields=["probe"], on="mouseover", clear=False))  # fmt: skip
+    cells = (
         alt.Chart(alt.sequence(0, n * n, as_="cell"))
+        .transform_filter(f"length(data('{CLICK_PROBE}_store')) > 0")
         .transform_calculate(
             u=f"u_lo + (datum.cell % {n} + 0.5) * (u_hi - u_lo) / {n}",
             v=f"v_lo + (floor(datum.cell / {n}) + 0.5) * (v_hi - v_lo) / {n}",
@@ -1221,15 +1243,11 @@ def _click_cells(scale, axis, u_title: str, v_title: str) -> alt.Chart:
             v_a=f"datum.v - (v_hi - v_lo) / {2 * n}",
             v_b=f"datum.v + (v_hi - v_lo) / {2 * n}",
         )
-        .mark_rect(opacity=0, cursor="crosshair")
-        .encode(
-            x=alt.X("u_a:Q", title=u_title, scale=scale("u"), axis=axis),
-            x2="u_b:Q",
-            y=alt.Y("v_a:Q", title=v_title, scale=scale("v"), axis=axis),
-            y2="v_b:Q",
-        )
-        .add_params(alt.selection_point(name=CLICK_SELECTION, fields=["u", "v"], on="click", clear=False))
     )
+    cells = over_plot(cells, "u_a", "u_b", "v_a", "v_b").add_params(
+        alt.selection_point(name=CLICK_SELECTION, fields=["u", "v"], on="click", clear=False)
+    )
+    return [probe, cells]
 
 
 def _step_arrows(scale, u_title: str, v_title: str, names: tuple[str, ...]) -> list[alt.Chart]:

@@ -300,8 +300,8 @@ class AppPage:
         assert not self.console_errors, "browser console errors:\n" + "\n".join(self.console_errors)
 
 
-def _new_app_page(browser, server: StreamlitServer, viewport: dict[str, int]):
-    context = browser.new_context(viewport=viewport, accept_downloads=True)
+def _new_app_page(browser, server: StreamlitServer, viewport: dict[str, int], **options):
+    context = browser.new_context(viewport=viewport, accept_downloads=True, **options)
     page = context.new_page()
     page.set_default_timeout(RERUN_TIMEOUT_MS)
     app = AppPage(page, server)
@@ -332,11 +332,11 @@ def app_page(browser, server) -> Iterator[AppPage]:
 @pytest.fixture
 def app_page_at(browser, server) -> Iterator[Callable[[int], AppPage]]:
     """A factory of pages `width` px wide (390: a phone, 1024: a tablet or small laptop, 1440: a desktop),
-    each in its own context (its own session), 900 px high."""
+    each in its own context (its own session), 900 px high; `options` go to the context (e.g. has_touch)."""
     contexts = []
 
-    def make(width: int, height: int = 900) -> AppPage:
-        context, app = _new_app_page(browser, server, {"width": width, "height": height})
+    def make(width: int, height: int = 900, **options) -> AppPage:
+        context, app = _new_app_page(browser, server, {"width": width, "height": height}, **options)
         contexts.append(context)
         return app
 

@@ -1,7 +1,8 @@
 """Click on the loss landscape to set the start (issue 12 §1), in headless Chromium at 1024 px: the
 click's point (read off the chart's own axis labels) becomes Start w and Start b, the run restarts there
 (its start mark is drawn at that point, the share link carries it); a click beyond the fields' range is
-clamped with a notice; and the play head's timer, which drives the animation, reruns nothing.
+clamped with a notice; and the play head's timer, which drives the animation, reruns nothing. The
+click grid is made when the pointer first comes over the plot (a tap on a touch screen too).
 """
 
 from __future__ import annotations
@@ -48,12 +49,27 @@ def axis_maps(chart) -> tuple:
     return to_w, to_b
 
 
+def cell_count(chart) -> int:
+    """The click grid's cells drawn on the landscape now (the rect marks with more than one item)."""
+    return chart.evaluate(
+        """(el) => Math.max(0, ...[...el.querySelectorAll('svg g.mark-rect.role-mark')].map((g) =>
+             g.childElementCount > 1 ? g.childElementCount : 0))"""
+    )
+
+
 def plot_box(chart) -> dict:
-    """The plot area: the click grid's layer (it tiles exactly what the axes show)."""
+    """The plot area: the click grid's layer (it tiles exactly what the axes show), made by moving the
+    pointer over the plot first, as any click does."""
+    frame = chart.locator("svg").first.bounding_box()
+    chart.page.mouse.move(frame["x"] + frame["width"] / 2, frame["y"] + frame["height"] / 2)
+    chart.page.wait_for_function(
+        """(el) => [...el.querySelectorAll('svg g.mark-rect.role-mark')].some((g) => g.childElementCount > 1)""",
+        arg=chart.element_handle(),
+    )
     box = chart.evaluate(
-        """(el) => { const g = el.querySelector('svg g.mark-rect.role-mark');
-             const r = g.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height,
-             cells: g.childElementCount}; }"""
+        """(el) => { const g = [...el.querySelectorAll('svg g.mark-rect.role-mark')].find((g) =>
+             g.childElementCount > 1); const r = g.getBoundingClientRect();
+             return {x: r.x, y: r.y, width: r.width, height: r.height, cells: g.childElementCount}; }"""
     )
     assert box["cells"] == CLICK_CELLS**2
     return box
@@ -75,6 +91,7 @@ def test_a_click_sets_the_start_and_the_run_restarts_there(app_page_at):
     app = app_page_at(1024).open_until_charts()
     assert (app.number_value("w0"), app.number_value("b0")) == ("1.00", "0.00")
     chart = landscape(app)
+    assert cell_count(chart) == 0, "the click grid is made when the pointer first comes over the plot"
     to_w, to_b = axis_maps(chart)
     box = plot_box(chart)
     x, y = box["x"] + 0.33 * box["width"], box["y"] + 0.27 * box["height"]
@@ -151,6 +168,19 @@ def test_a_click_beyond_the_range_is_clamped_with_a_notice(app_page_at):
     app.rerun_after(lambda: app.page.mouse.click(x, box["y"] + box["height"] / 2))
     assert float(app.number_value("w0")) == -100.0
     assert any("outside -100 to 100, so -100 is used" in text for text in app.alerts())
+    app.assert_no_console_errors()
+
+
+def test_a_first_tap_on_a_touch_screen_sets_the_start(app_page_at):
+    """A phone has no pointer hovering before the tap: the tap itself makes the grid and lands on it."""
+    app = app_page_at(390, 844, has_touch=True, is_mobile=True).open_until_charts()
+    chart = landscape(app)
+    assert cell_count(chart) == 0
+    frame = chart.locator("svg").first.bounding_box()
+    x, y = frame["x"] + 0.5 * frame["width"], frame["y"] + 0.45 * frame["height"]
+    app.rerun_after(lambda: app.page.touchscreen.tap(x, y))
+    assert any("Start set from your click" in text for text in app.alerts())
+    assert (app.number_value("w0"), app.number_value("b0")) != ("1.00", "0.00")
     app.assert_no_console_errors()
 
 

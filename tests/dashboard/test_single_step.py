@@ -178,6 +178,29 @@ def test_arrows_in_the_chart_data(blog):
     assert params[charts.CLICK_SELECTION]["select"]["on"] == "click"
 
 
+def test_the_click_grid_is_made_when_the_pointer_first_comes_over_the_plot(blog):
+    """The 1,600 cells wait for the probe's selection (set on the first mouseover, a tap included): a
+    page opens without them; without clicks there is neither layer."""
+    runs = {"GD": gdcore.run(blog.train.X, blog.train.y, gdcore.RunSpec(alpha=0.01, epochs=10))}
+    view = experiment.landscape_view(blog, runs, 0, 1)
+    tables = charts.landscape_tables(view, 800)
+    spec = charts.landscape_chart(*tables, view.bounds, "w", "b", clickable=True).vega_lite()
+    layers = spec["layer"]
+    probe, cells = layers[0], layers[1]
+    selections = {p["name"]: p for p in spec["params"] if "select" in p}
+    assert selections[charts.CLICK_PROBE]["views"] == [probe["name"]]
+    assert selections[charts.CLICK_PROBE]["select"] == {
+        "type": "point", "fields": ["probe"], "on": "mouseover", "clear": False
+    }  # fmt: skip
+    assert selections[charts.CLICK_SELECTION]["views"] == [cells["name"]]
+    assert probe["data"]["sequence"]["stop"] == 1, "one rectangle over the plot"
+    assert cells["data"]["sequence"]["stop"] == charts.CLICK_CELLS**2
+    assert cells["transform"][0] == {"filter": f"length(data('{charts.CLICK_PROBE}_store')) > 0"}
+    plain = charts.landscape_chart(*tables, view.bounds, "w", "b").vega_lite()
+    assert not any("sequence" in (layer.get("data") or {}) for layer in plain["layer"])
+    assert len(plain["layer"]) == len(layers) - 2
+
+
 def test_epochs_outside_the_run_are_refused(blog):
     run = gdcore.run(blog.train.X, blog.train.y, gdcore.RunSpec(epochs=5))
     for bad in (-1, 6, 2.5, True):
