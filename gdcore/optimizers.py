@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gdcore.validation import RealRange, plain_scalar
+from gdcore.validation import RealRange, plain_scalar, refuse_unknown
 
 UNIT_INTERVAL = RealRange(low=0.0, high=1.0, high_open=True)  # [0, 1): a decay factor
 EPS_RANGE = RealRange(low=0.0, low_open=True, high=1.0)  # (0, 1]: a denominator guard
@@ -190,13 +190,7 @@ class Optimizer:
         Unknown names are errors too (a typo must not silently run with the default).
         """
         known = {h.name: h for h in self.hyperparameters}
-        unknown = sorted(set(hyperparameters) - set(known))
-        if unknown:
-            takes = ", ".join(known) if known else "no hyperparameters"
-            raise ValueError(
-                f"unknown hyperparameter(s) {', '.join(unknown)} for optimizer {self.name!r}; "
-                f"it takes {takes}"
-            )
+        refuse_unknown(hyperparameters, known, "hyperparameter", f"optimizer {self.name!r}")
         values = self.defaults()
         for name, value in hyperparameters.items():
             values[name] = known[name].limits.check(f"{name} ({self.name})", plain_scalar(value))

@@ -33,7 +33,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from gdcore.validation import IntRange, RealRange, plain_scalar
+from gdcore.validation import IntRange, RealRange, plain_scalar, refuse_unknown
 
 
 @dataclass(frozen=True)
@@ -181,12 +181,7 @@ class Schedule:
         kind = get_schedule(self.name)
         given = dict(self.params)
         known = {p.name: p for p in kind.parameters}
-        unknown = sorted(set(given) - set(known))
-        if unknown:
-            takes = ", ".join(known) if known else "no parameters"
-            raise ValueError(
-                f"unknown parameter(s) {', '.join(unknown)} for schedule {self.name!r}; it takes {takes}"
-            )
+        refuse_unknown(given, known, "parameter", f"schedule {self.name!r}")
         values = kind.defaults() | {
             name: known[name].limits.check(f"{name} ({self.name} schedule)", plain_scalar(value))
             for name, value in given.items()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -160,6 +161,16 @@ def as_start_weights(w0: object, n_features: int) -> np.ndarray:
     for i, v in enumerate(values):
         out[i] = LIMITS["w0"].check(f"w0[{i}]", plain_scalar(v))
     return out
+
+
+def refuse_unknown(given: Iterable[str], known: Iterable[str], kind: str, owner: str) -> None:
+    """ValueError naming every name in `given` that is not in `known`, and what `owner` takes: a typo
+    must not silently run with the default ("unknown {kind}(s) ... for {owner}; it takes ...")."""
+    known = list(known)
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        takes = ", ".join(known) if known else f"no {kind}s"
+        raise ValueError(f"unknown {kind}(s) {', '.join(unknown)} for {owner}; it takes {takes}")
 
 
 def plain_scalar(value: object) -> object:

@@ -308,3 +308,28 @@ def test_schedule_keywords_never_shadow_an_optimizer_hyperparameter():
     assert not hyper & SCHEDULE_PARAMETERS
     spec = gdcore.RunSpec.of("momentum", beta=0.5, schedule="exponential", gamma=0.9)
     assert spec.hyperparameters == {"beta": 0.5} and spec.schedule.parameters == {"gamma": 0.9}
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "said"),
+    [
+        (
+            "constant",
+            {"gamma": 0.5},
+            "unknown parameter(s) gamma for schedule 'constant'; it takes no parameters",
+        ),
+        (
+            "cosine",
+            {"step_size": 5, "a": 1},
+            "unknown parameter(s) a, step_size for schedule 'cosine'; it takes ",
+        ),
+    ],
+)
+def test_unknown_parameters_are_named_with_what_the_schedule_takes(name, params, said):
+    with pytest.raises(ValueError) as info:
+        Schedule(name, tuple(params.items()))
+    assert str(info.value).startswith(said)
+    if name == "cosine":
+        assert str(info.value).endswith(
+            "it takes " + ", ".join(p.name for p in SCHEDULES["cosine"].parameters)
+        )
