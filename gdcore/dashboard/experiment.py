@@ -644,16 +644,6 @@ def window_factors(
     return epochs, measured, None if gaps is None else fitted_factor(gaps, epochs)
 
 
-def measured_loss_factor(run: Trajectory, loss_star: float, min_epochs: int = 4) -> float:
-    """The per-epoch factor of the loss gap J_t - J* that a run shows: `fitted_factor` of its gaps over
-    its `fit_window` (the later half of its measurable epochs). NaN with fewer than 2 `min_epochs`
-    measurable epochs."""
-    epochs = fit_window(run, loss_star, min_epochs)
-    if epochs is None:
-        return float("nan")
-    return fitted_factor(run.loss[epochs] - loss_star, epochs)
-
-
 @dataclass(frozen=True)
 class GapFactors:
     """The per-epoch factor of a run's loss gap J_t - J*, measured and, where theory has it, predicted.
