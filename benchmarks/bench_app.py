@@ -19,8 +19,9 @@ Measured in one run, on this machine:
   6. the server's CPU per rerun (read from /proc) while one headless Chromium page moves the alpha
      slider, the dashboard against the minimal script, each in its own `streamlit run`: <= 1.3x; and
      the same with Streamlit's post-run garbage collection off for both (their own work only); and the
-     dashboard's CPU per flip of the sweep tab's toggle (a fragment: its section reruns alone) against
-     its whole-page rerun for an alpha drawn before, in the same server.
+     dashboard's CPU per flip of the sweep tab's toggle and of the log epoch axis (each in a fragment:
+     its section reruns alone) against its whole-page rerun for an alpha drawn before, in the same
+     server.
 `--only rerun big rows cold budget server` runs some of these parts.
 Each target prints PASS or FAIL; the script always exits 0 (timings are reported, never asserted).
 """
@@ -433,7 +434,9 @@ def bench_cold_start(repeats: int) -> None:
 # ------------------------------------------------------------------------------------------ 6. server CPU
 TARGET_SERVER_RATIO = 1.3  # server CPU per rerun, the dashboard / the minimal script (issue 10)
 NO_POST_RUN_GC = {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "false"}
-SWEEP_TOGGLE = "sweep"  # the widget key of the sweep tab's toggle, open at the first visit
+# Widget keys of toggles in fragments (each reruns its section alone): the sweep tab's (open at the first
+# visit) and the log-scale epoch axis over the charts against epochs (results.time_charts).
+FRAGMENT_TOGGLES = {"sweep": "the sweep's toggle", "log_epochs": "the log epoch axis"}
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -444,11 +447,11 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 def server_cpu_per_rerun(
-    browser, script: Path, changes: int, env: dict[str, str], toggle: str | None = None
+    browser, script: Path, changes: int, env: dict[str, str], toggles: tuple[str, ...] = ()
 ) -> tuple[float, ...]:
     """Seconds of the server's CPU per rerun, measured from /proc while one Chromium page moves the alpha
-    slider `changes` steps down (new runs) and then back up (runs drawn before); with `toggle` (a widget
-    key), then also per flip of that toggle (`changes` flips, each drawn before)."""
+    slider `changes` steps down (new runs) and then back up (runs drawn before); then per flip of each of
+    the `toggles` (widget keys; `changes` flips each, each drawn before)."""
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
     port = free_loopback_port()
@@ -512,7 +515,7 @@ def server_cpu_per_rerun(
             rerun("ArrowRight")
         end = process_cpu_seconds(process.pid)
         flips = []
-        if toggle:
+        for toggle in toggles:
             switch = page.locator(f".st-key-{toggle}").locator("input[role='switch'], input[type='checkbox']")
             switch.first.focus()
             for _ in range(2):  # on and off once: the section's first drawing
@@ -540,14 +543,14 @@ def bench_server_cpu(changes: int) -> None:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         cases = {
             "minimal script": (minimal, {}),
-            "dashboard": (APP, {}),  # then flips the sweep's toggle (a fragment: its section reruns alone)
+            "dashboard": (APP, {}),  # then flips FRAGMENT_TOGGLES (each a fragment: its section reruns alone)
             "minimal, no post-run GC": (minimal, NO_POST_RUN_GC),
             "dashboard, no post-run GC": (APP, NO_POST_RUN_GC),
         }
         try:
             cpu = {
                 name: server_cpu_per_rerun(
-                    browser, script, changes, env, SWEEP_TOGGLE if name == "dashboard" else None
+                    browser, script, changes, env, tuple(FRAGMENT_TOGGLES) if name == "dashboard" else ()
                 )
                 for name, (script, env) in cases.items()
             }
@@ -558,11 +561,12 @@ def bench_server_cpu(changes: int) -> None:
             browser.close()
     for name, (new, seen, *_) in cpu.items():
         print(f"   {name:26s} a new alpha {ms(new)}, an alpha drawn before {ms(seen)}")
-    flip, seen = cpu["dashboard"][2], cpu["dashboard"][1]
-    print(
-        f"   dashboard, a flip of the sweep's toggle (its section reruns alone, st.fragment): {ms(flip)}, "
-        f"{flip / seen:.2f}x the whole page's rerun for an alpha drawn before"
-    )
+    seen = cpu["dashboard"][1]
+    for flip, what in zip(cpu["dashboard"][2:], FRAGMENT_TOGGLES.values(), strict=True):
+        print(
+            f"   dashboard, a flip of {what} (its section reruns alone, st.fragment): {ms(flip)}, "
+            f"{flip / seen:.2f}x the whole page's rerun for an alpha drawn before"
+        )
     ratio = cpu["dashboard"][0] / cpu["minimal script"][0]
     own = cpu["dashboard, no post-run GC"][0] / cpu["minimal, no post-run GC"][0]
     print(

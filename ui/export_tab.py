@@ -57,7 +57,9 @@ def build_report(prepared, runs, settings: Settings, drawn, link: str) -> str:
 def report_section(prepared, runs, settings: Settings, link: str) -> None:
     """One HTML file for slides and notes: settings, numbers, the charts (SVG/PNG from each chart's menu)."""
     st.markdown("**Report and pictures**")
-    drawn = list(st.session_state.get(DRAWN_CHARTS, []))
+    # The list itself, not a copy: a flip of a log axis (results.time_charts, a fragment) replaces its
+    # first charts in place, and the report is written when the button is clicked.
+    drawn = st.session_state.get(DRAWN_CHARTS, [])
     st.download_button(
         "⬇️ Download the report (one HTML file, readable offline)",
         # A callable: the file (about 1.5 MB with its chart scripts) is written only when clicked.

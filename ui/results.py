@@ -184,60 +184,86 @@ def parameter_names(dataset: gdcore.Dataset) -> list[str]:
     return [f"w[{name}]" for name in dataset.feature_names] + ["b"]
 
 
+TIME_CHARTS = "time_charts_drawn"  # session key: how many charts time_charts put first in DRAWN_CHARTS
+
+
+@st.fragment
+def time_charts(prepared, runs, charted) -> None:
+    """The charts against epochs, under their two log-axis toggles: the loss, the step size (with a
+    schedule) and the parameters. A fragment: flipping a toggle redraws these charts only, not the whole
+    page. They are the first charts drawn, so a flip replaces the first entries of the page's
+    DRAWN_CHARTS list in place, and the report (which holds that list) has what the page shows."""
+    fit, train = prepared.fit, prepared.train
+    page_charts = st.session_state.setdefault(DRAWN_CHARTS, [])
+    st.session_state[DRAWN_CHARTS] = mine = []
+    try:
+        loss_col, epoch_col = st.columns(2)
+        log_scale = loss_col.toggle("Log-scale loss axis", value=True, key="log_loss")
+        log_epochs = epoch_col.toggle(
+            "Log-scale epoch axis",
+            value=False,
+            key="log_epochs",
+            help="Spreads out the first epochs, so runs that stopped early are not squashed against the left.",
+        )
+        # Each chart's toolbar holds 3-4 buttons: keyboard users get a way past all of them in one step.
+        st.markdown(f"[Skip past the charts' buttons ↓](#{AFTER_CHARTS})")
+        lengths = [run.epochs_run for run in charted.values()]
+        if not log_epochs and max(lengths) >= 10 * max(min(lengths), 1):
+            st.caption(
+                f"The runs stopped at very different epochs ({min(lengths):,} and {max(lengths):,}): turn on "
+                "**Log-scale epoch axis** to see the short ones."
+            )
+        test = experiment.test_losses(prepared, runs)
+        # Each chart is kept per run and view (ui/chart_memo.py): drawing runs drawn before rebuilds nothing.
+        sources, shown = (prepared, *charted.values()), tuple(charted)
+        show_chart(
+            PAYLOADS.get(
+                "loss",
+                sources,
+                (shown, log_scale, log_epochs),
+                lambda: drawn_chart(
+                    charts.loss_chart(
+                        charts.loss_table(charted, test),
+                        fit.loss,
+                        log_scale,
+                        log_epochs,
+                        penalized=bool(fit.l2),
+                    )
+                ),
+            )
+        )
+        if test:
+            st.caption("Solid: training loss (what GD minimises). Dashed: loss on the held-out test rows.")
+        step_sizes(prepared, runs)
+        names = parameter_names(train)
+        optimum = dict(zip(names, [*fit.weights.tolist(), fit.bias], strict=True))
+        show_chart(
+            PAYLOADS.get(
+                "parameters",
+                sources,
+                (shown, log_epochs),
+                lambda: drawn_chart(
+                    charts.parameter_chart(
+                        charts.parameter_table(charted, names), optimum, log_epochs, penalized=bool(fit.l2)
+                    )
+                ),
+            )
+        )
+    finally:
+        st.session_state[DRAWN_CHARTS] = page_charts
+    whole_page_run = not page_charts  # charts_section starts the list afresh; a flip finds it full
+    page_charts[: 0 if whole_page_run else st.session_state.get(TIME_CHARTS, 0)] = mine
+    st.session_state[TIME_CHARTS] = len(mine)
+
+
 def charts_section(prepared, runs, overlay=None) -> None:
     """The four charts of `runs`; `overlay` ({name: run}, e.g. the blog's code as published) is drawn
     beside them on the loss and parameter charts only."""
     fit, train = prepared.fit, prepared.train
     charted = {**runs, **(overlay or {})}
     st.session_state[DRAWN_CHARTS] = []
-    loss_col, epoch_col = st.columns(2)
-    log_scale = loss_col.toggle("Log-scale loss axis", value=True, key="log_loss")
-    log_epochs = epoch_col.toggle(
-        "Log-scale epoch axis",
-        value=False,
-        key="log_epochs",
-        help="Spreads out the first epochs, so runs that stopped early are not squashed against the left.",
-    )
-    # Each chart's toolbar holds 3-4 buttons: keyboard users get a way past all of them in one step.
-    st.markdown(f"[Skip past the charts' buttons ↓](#{AFTER_CHARTS})")
-    lengths = [run.epochs_run for run in charted.values()]
-    if not log_epochs and max(lengths) >= 10 * max(min(lengths), 1):
-        st.caption(
-            f"The runs stopped at very different epochs ({min(lengths):,} and {max(lengths):,}): turn on "
-            "**Log-scale epoch axis** to see the short ones."
-        )
-    test = experiment.test_losses(prepared, runs)
-    # Each chart is kept per run and view (ui/chart_memo.py): drawing runs drawn before rebuilds nothing.
-    sources, shown = (prepared, *charted.values()), tuple(charted)
-    show_chart(
-        PAYLOADS.get(
-            "loss",
-            sources,
-            (shown, log_scale, log_epochs),
-            lambda: drawn_chart(
-                charts.loss_chart(
-                    charts.loss_table(charted, test), fit.loss, log_scale, log_epochs, penalized=bool(fit.l2)
-                )
-            ),
-        )
-    )
-    if test:
-        st.caption("Solid: training loss (what GD minimises). Dashed: loss on the held-out test rows.")
-    step_sizes(prepared, runs)
+    time_charts(prepared, runs, charted)
     names = parameter_names(train)
-    optimum = dict(zip(names, [*fit.weights.tolist(), fit.bias], strict=True))
-    show_chart(
-        PAYLOADS.get(
-            "parameters",
-            sources,
-            (shown, log_epochs),
-            lambda: drawn_chart(
-                charts.parameter_chart(
-                    charts.parameter_table(charted, names), optimum, log_epochs, penalized=bool(fit.l2)
-                )
-            ),
-        )
-    )
     main_name, main_run = next(iter(runs.items()))
     target = train.target_name
     if train.n_features == 1:

@@ -1,10 +1,13 @@
 """The learning-rate sweep's section is a fragment (issue 10 §2): flipping its toggle reruns that section
 only, not the page above it; a button in it that changes a setting of the whole page (the budget's
 "Set epochs to ...") reruns the whole page. Which kind of run the server did is read from the protocol
-(each run ends with a script_finished message that says whether it was a fragment's run)."""
+(each run ends with a script_finished message that says whether it was a fragment's run). The log-axis
+toggles are a fragment too (results.time_charts): a flip redraws the charts against epochs only, and the
+report downloaded afterwards has the flipped axes."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from gdcore.dashboard.budget import Budget, estimate, estimate_sweep
@@ -82,3 +85,29 @@ def test_a_sweep_button_that_changes_the_epochs_reruns_the_whole_page(app_page):
     assert app.number_value("epochs") == str(epochs)
     assert app.metrics()["Best epoch"] in {f"{e:,}" for e in range(epochs + 1)}
     assert app.exceptions() == []
+
+
+def test_a_log_axis_flip_redraws_its_charts_only_and_the_report_follows(app_page, tmp_path):
+    kinds = record_runs(app_page)
+    app = app_page.open_until_charts()
+    app.open_tab("Export")  # the report's button is drawn by the whole page's run, before the flip
+    runs_before, charts, headline = len(kinds), app.charts().count(), app.metrics()
+    app.switch("log_epochs")
+    assert kinds[runs_before:] == [FRAGMENT]
+    assert app.charts().count() == charts and app.metrics() == headline
+    app.charts().first.locator("svg").filter(has_text="Epoch (log scale)").first.wait_for()
+    with app.page.expect_download() as info:
+        app.widget("download_report").locator("button").click()
+    path = tmp_path / "report.html"
+    info.value.save_as(path)
+    found = re.search(
+        r'<script type="application/json" id="chart-specs">(.*?)</script>',
+        path.read_text(encoding="utf-8"),
+        re.S,
+    )
+    specs = json.loads(found.group(1))
+    assert len(specs) == 4
+    for spec in map(json.dumps, list(specs.values())[:2]):  # the loss and parameter charts, as flipped
+        assert '"title": "Epoch (log scale)"' in spec  # unflipped, no title of the chart says "log scale"
+    assert app.exceptions() == []
+    app.assert_no_console_errors()

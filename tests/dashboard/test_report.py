@@ -160,3 +160,33 @@ def test_the_page_report_is_what_the_page_shows(deferred):
     [link] = [c.value for c in at.code if c.value.startswith("http")]
     assert html.escape(link) in document
     assert "<th>Gradient descent</th>" in document and "<th>Momentum</th>" in document
+
+
+def test_the_report_has_the_epoch_axes_the_page_shows(deferred):
+    """AppTest reruns the whole page for a toggle in a fragment (a browser reruns only the fragment:
+    tests/browser/test_fragments_browser.py), so here the report comes from the button drawn after it."""
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    open_tab(at, "export")
+
+    def x_title(spec):
+        """The first horizontal axis title in a (layered) chart spec."""
+        if isinstance(spec, dict):
+            x = spec.get("encoding", {}).get("x", {})
+            if "title" in x:
+                return x["title"]
+            spec = list(spec.values())
+        for part in spec if isinstance(spec, list) else []:
+            found = x_title(part)
+            if found:
+                return found
+        return None
+
+    def epoch_axes() -> list[str]:
+        specs = specs_of(deferred[at.get_by_key("download_report").proto.deferred_file_id]())
+        return [x_title(spec) for spec in list(specs.values())[:2]]
+
+    assert epoch_axes() == ["Epoch", "Epoch"]
+    at.toggle(key="log_epochs").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert epoch_axes() == ["Epoch (log scale)", "Epoch (log scale)"]
