@@ -19,9 +19,9 @@ Measured in one run, on this machine:
   6. the server's CPU per rerun (read from /proc) while one headless Chromium page moves the alpha
      slider, the dashboard against the minimal script, each in its own `streamlit run`: <= 1.3x; and
      the same with Streamlit's post-run garbage collection off for both (their own work only); and the
-     dashboard's CPU per flip of the sweep tab's toggle and of the log epoch axis (each in a fragment:
-     its section reruns alone) against its whole-page rerun for an alpha drawn before, in the same
-     server.
+     dashboard's CPU per flip of the sweep tab's toggle, the log epoch axis and single step (each in a
+     fragment: its section reruns alone) against its whole-page rerun for an alpha drawn before, in the
+     same server.
 `--only rerun big rows cold budget server` runs some of these parts.
 Each target prints PASS or FAIL; the script always exits 0 (timings are reported, never asserted).
 """
@@ -435,8 +435,13 @@ def bench_cold_start(repeats: int) -> None:
 TARGET_SERVER_RATIO = 1.3  # server CPU per rerun, the dashboard / the minimal script (issue 10)
 NO_POST_RUN_GC = {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "false"}
 # Widget keys of toggles in fragments (each reruns its section alone): the sweep tab's (open at the first
-# visit) and the log-scale epoch axis over the charts against epochs (results.time_charts).
-FRAGMENT_TOGGLES = {"sweep": "the sweep's toggle", "log_epochs": "the log epoch axis"}
+# visit), the log-scale epoch axis over the charts against epochs (results.time_charts) and single step
+# (results.landscape: on, the landscape with the step's arrows and equations; off, without).
+FRAGMENT_TOGGLES = {
+    "sweep": "the sweep's toggle",
+    "log_epochs": "the log epoch axis",
+    "single_step": "single step",
+}
 
 
 def process_cpu_seconds(pid: int) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import streamlit as st
@@ -184,19 +185,33 @@ def parameter_names(dataset: gdcore.Dataset) -> list[str]:
     return [f"w[{name}]" for name in dataset.feature_names] + ["b"]
 
 
-TIME_CHARTS = "time_charts_drawn"  # session key: how many charts time_charts put first in DRAWN_CHARTS
+@contextlib.contextmanager
+def charts_in_place(key: str):
+    """Charts shown inside go into the page's DRAWN_CHARTS list (what the report draws): appended in the
+    whole page's run, and in a fragment's own rerun put in place of those the same section drew in it,
+    so that the list (which the report's button holds) stays what the page shows. `key`: the session
+    key where the section keeps (the list, where its charts start, how many)."""
+    page_charts = st.session_state.setdefault(DRAWN_CHARTS, [])
+    before = st.session_state.get(key)
+    mine: list = []
+    st.session_state[DRAWN_CHARTS] = mine
+    try:
+        yield
+    finally:
+        st.session_state[DRAWN_CHARTS] = page_charts
+    # charts_section starts a new list for each run of the whole page: the same list is a fragment's rerun
+    start, count = before[1:] if before is not None and before[0] is page_charts else (len(page_charts), 0)
+    page_charts[start : start + count] = mine
+    st.session_state[key] = (page_charts, start, len(mine))
 
 
 @st.fragment
 def time_charts(prepared, runs, charted) -> None:
     """The charts against epochs, under their two log-axis toggles: the loss, the step size (with a
     schedule) and the parameters. A fragment: flipping a toggle redraws these charts only, not the whole
-    page. They are the first charts drawn, so a flip replaces the first entries of the page's
-    DRAWN_CHARTS list in place, and the report (which holds that list) has what the page shows."""
+    page (their entries in the report's list are replaced in place: `charts_in_place`)."""
     fit, train = prepared.fit, prepared.train
-    page_charts = st.session_state.setdefault(DRAWN_CHARTS, [])
-    st.session_state[DRAWN_CHARTS] = mine = []
-    try:
+    with charts_in_place("time_charts_drawn"):
         loss_col, epoch_col = st.columns(2)
         log_scale = loss_col.toggle("Log-scale loss axis", value=True, key="log_loss")
         log_epochs = epoch_col.toggle(
@@ -249,11 +264,6 @@ def time_charts(prepared, runs, charted) -> None:
                 ),
             )
         )
-    finally:
-        st.session_state[DRAWN_CHARTS] = page_charts
-    whole_page_run = not page_charts  # charts_section starts the list afresh; a flip finds it full
-    page_charts[: 0 if whole_page_run else st.session_state.get(TIME_CHARTS, 0)] = mine
-    st.session_state[TIME_CHARTS] = len(mine)
 
 
 def charts_section(prepared, runs, overlay=None) -> None:
@@ -262,6 +272,7 @@ def charts_section(prepared, runs, overlay=None) -> None:
     fit, train = prepared.fit, prepared.train
     charted = {**runs, **(overlay or {})}
     st.session_state[DRAWN_CHARTS] = []
+    st.session_state.pop(landscape_tools.START_CHANGED, None)  # the whole page's run: its runs start there
     time_charts(prepared, runs, charted)
     names = parameter_names(train)
     main_name, main_run = next(iter(runs.items()))
@@ -362,7 +373,18 @@ def step_sizes(prepared, runs) -> None:
     )
 
 
+@st.fragment
 def landscape(prepared, runs, names) -> None:
+    """The loss landscape, a fragment: its axis pickers, single step and a click that gives no point
+    redraw it alone (its chart replaced in the report's list: `charts_in_place`); a click that sets the
+    start reruns the whole page, whose runs start there."""
+    if st.session_state.pop(landscape_tools.START_CHANGED, False):
+        st.rerun(scope="app")
+    with charts_in_place("landscape_drawn"):
+        landscape_section(prepared, runs, names)
+
+
+def landscape_section(prepared, runs, names) -> None:
     """The loss landscape over two parameters chosen by name: a choice that still exists survives a
     change of features, one that does not goes back to its default (set in session state before the
     widget is drawn, so the selector shows what the chart draws)."""

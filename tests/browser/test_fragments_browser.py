@@ -3,7 +3,8 @@ only, not the page above it; a button in it that changes a setting of the whole 
 "Set epochs to ...") reruns the whole page. Which kind of run the server did is read from the protocol
 (each run ends with a script_finished message that says whether it was a fragment's run). The log-axis
 toggles are a fragment too (results.time_charts): a flip redraws the charts against epochs only, and the
-report downloaded afterwards has the flipped axes."""
+report downloaded afterwards has the flipped axes. So is the landscape (results.landscape): single step
+redraws it alone, and a click that sets the start reruns the whole page."""
 
 from __future__ import annotations
 
@@ -109,5 +110,30 @@ def test_a_log_axis_flip_redraws_its_charts_only_and_the_report_follows(app_page
     assert len(specs) == 4
     for spec in map(json.dumps, list(specs.values())[:2]):  # the loss and parameter charts, as flipped
         assert '"title": "Epoch (log scale)"' in spec  # unflipped, no title of the chart says "log scale"
+    assert app.exceptions() == []
+    app.assert_no_console_errors()
+
+
+def test_single_step_redraws_the_landscape_alone_and_a_click_reruns_the_page(app_page):
+    kinds = record_runs(app_page)
+    app = app_page.open_until_charts()
+    headline = app.metrics()
+    app.switch("single_step")
+    app.rerun_after(lambda: app.widget("step_forward").locator("button").click())
+    assert app.number_value("step_epoch") == "1"
+    assert kinds == [FULL, FRAGMENT, FRAGMENT] and app.metrics() == headline
+    chart = app.charts().filter(has_text="Loss landscape").first
+    chart.scroll_into_view_if_needed()
+    frame = chart.locator("svg").first.bounding_box()
+    x, y = frame["x"] + 0.3 * frame["width"], frame["y"] + 0.3 * frame["height"]
+    app.page.mouse.move(x, y)  # the click grid is made under the pointer
+    app.page.wait_for_timeout(500)
+    runs_before = len(kinds)
+    app.rerun_after(lambda: app.page.mouse.click(x, y))
+    app.page.wait_for_timeout(500)  # a second run may follow
+    app.wait_idle()
+    assert kinds[runs_before:] == [FULL]  # the fragment's own run ends early, for the whole page's
+    assert (app.number_value("w0"), app.number_value("b0")) != ("1.00", "0.00")
+    assert app.metrics() != headline, "the run starts at the point clicked"
     assert app.exceptions() == []
     app.assert_no_console_errors()
