@@ -21,6 +21,7 @@ from gdcore.dashboard.settings import ALPHA_CHOICES, Settings
 from ui import cache, landscape_tools
 from ui.budget import trial_runs, untried_step_note
 from ui.chart_memo import PAYLOADS, DrawnChart, drawn_chart
+from ui.startup import page_fragment
 
 AFTER_CHARTS = "after-charts"  # the anchor the skip link above the charts points to
 DRAWN_CHARTS = "drawn_charts"  # session key: the charts this run drew above the tabs (for the report)
@@ -205,7 +206,7 @@ def charts_in_place(key: str):
     st.session_state[key] = (page_charts, start, len(mine))
 
 
-@st.fragment
+@page_fragment
 def time_charts(prepared, runs, charted) -> None:
     """The charts against epochs, under their two log-axis toggles: the loss, the step size (with a
     schedule) and the parameters. A fragment: flipping a toggle redraws these charts only, not the whole
@@ -373,7 +374,7 @@ def step_sizes(prepared, runs) -> None:
     )
 
 
-@st.fragment
+@page_fragment
 def landscape(prepared, runs, names) -> None:
     """The loss landscape, a fragment: its axis pickers, single step and a click that gives no point
     redraw it alone (its chart replaced in the report's list: `charts_in_place`); a click that sets the

@@ -21,12 +21,16 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import gc
 import importlib
 import logging
 import runpy
 import threading
 from pathlib import Path
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 _lock = threading.Lock()
 _done: list[bool] = []  # [True] once this process has frozen its start-up objects
@@ -97,6 +101,21 @@ def warm_page(page: Path, connected: threading.Event | None = None) -> None:
         logging.getLogger(__name__).exception("warming up %s failed", page)
     finally:
         quiet.removeFilter(bare_mode_warning)
+
+
+def page_fragment(func):
+    """`st.fragment`, except with no script run, where Streamlit skips a fragment's body: in the warm-up's
+    bare run (`warm_page`) the body runs as plain code, so the charts inside fragments are drawn (and
+    kept) for the first visitor too."""
+    fragment = st.fragment(func)
+
+    @functools.wraps(func)
+    def call(*args, **kwargs):
+        if get_script_run_ctx() is None:
+            return func(*args, **kwargs)
+        return fragment(*args, **kwargs)
+
+    return call
 
 
 def warm_up(page: Path, connected: threading.Event | None = None):

@@ -10,12 +10,13 @@ from gdcore.optimizers import OPTIMIZERS
 from ui.budget import sweep_fits
 from ui.cache import outlooks, sweep
 from ui.results import show_chart
+from ui.startup import page_fragment
 from ui.state import current_settings
 
 SWEPT_ALPHA = 1.0  # the sweep replaces alpha: one cache entry whatever alpha the slider shows
 
 
-@st.fragment
+@page_fragment
 def sweep_section(prepared_key, settings: Settings, prepared, start_loss: float, csv_bytes) -> None:
     """The sweep's toggle and, when on, its charts. A fragment: flipping the toggle reruns this section
     only, not the page above it (half the server's CPU per flip, measured). A widget in it that changes
