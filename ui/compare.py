@@ -76,4 +76,5 @@ def compare_section(prepared, runs, parameter_names: list[str], prepared_key, pl
             file_name="gradient_descent_runs.csv",
             mime="text/csv",
             key="download_runs_csv",
+            on_click="ignore",  # a download reruns nothing (a rerun could drop the file mid-download)
         )

@@ -25,6 +25,7 @@ def export_section(prepared, runs, settings: Settings) -> None:
         file_name="gradient_descent_trajectory.csv",
         mime="text/csv",
         key="download_csv",
+        on_click="ignore",  # a download reruns nothing (a rerun could drop the file mid-download)
     )
     base = st.context.url or "http://localhost:8501/"
     query = urlencode(share_query(settings))
@@ -67,6 +68,7 @@ def report_section(prepared, runs, settings: Settings, link: str) -> None:
         file_name="gradient_descent_report.html",
         mime="text/html",
         key="download_report",
+        on_click="ignore",  # a download reruns nothing (a rerun could drop the file mid-download)
     )
     st.caption(
         "The report holds the settings, the headline numbers, every run and the charts above, drawn in the "
@@ -109,6 +111,7 @@ def reproduce_section(settings: Settings, main_name: str) -> None:
                 file_name="descent_from_scratch.py",
                 mime="text/x-python",
                 key="download_scratch",
+                on_click="ignore",  # a download reruns nothing (a rerun could drop the file mid-download)
             )
     with with_gdcore:
         if (
