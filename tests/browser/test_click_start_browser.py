@@ -49,12 +49,14 @@ def axis_maps(chart) -> tuple:
     return to_w, to_b
 
 
+# The click grid's layer in a landscape element `el`: the rect marks with more than one item (the probe
+# under it is one rectangle); undefined before the pointer first comes over the plot.
+CELL_GROUP = "[...el.querySelectorAll('svg g.mark-rect.role-mark')].find((g) => g.childElementCount > 1)"
+
+
 def cell_count(chart) -> int:
-    """The click grid's cells drawn on the landscape now (the rect marks with more than one item)."""
-    return chart.evaluate(
-        """(el) => Math.max(0, ...[...el.querySelectorAll('svg g.mark-rect.role-mark')].map((g) =>
-             g.childElementCount > 1 ? g.childElementCount : 0))"""
-    )
+    """The click grid's cells drawn on the landscape now."""
+    return chart.evaluate(f"(el) => {CELL_GROUP}?.childElementCount ?? 0")
 
 
 def plot_box(chart) -> dict:
@@ -62,14 +64,10 @@ def plot_box(chart) -> dict:
     pointer over the plot first, as any click does."""
     frame = chart.locator("svg").first.bounding_box()
     chart.page.mouse.move(frame["x"] + frame["width"] / 2, frame["y"] + frame["height"] / 2)
-    chart.page.wait_for_function(
-        """(el) => [...el.querySelectorAll('svg g.mark-rect.role-mark')].some((g) => g.childElementCount > 1)""",
-        arg=chart.element_handle(),
-    )
+    chart.page.wait_for_function(f"(el) => {CELL_GROUP} !== undefined", arg=chart.element_handle())
     box = chart.evaluate(
-        """(el) => { const g = [...el.querySelectorAll('svg g.mark-rect.role-mark')].find((g) =>
-             g.childElementCount > 1); const r = g.getBoundingClientRect();
-             return {x: r.x, y: r.y, width: r.width, height: r.height, cells: g.childElementCount}; }"""
+        f"""(el) => {{ const g = {CELL_GROUP}; const r = g.getBoundingClientRect();
+             return {{x: r.x, y: r.y, width: r.width, height: r.height, cells: g.childElementCount}}; }}"""
     )
     assert box["cells"] == CLICK_CELLS**2
     return box
