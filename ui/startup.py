@@ -11,7 +11,8 @@ collected, which for objects made at start-up costs nothing.
 
 `warm_up` is the start-up hook `serve.py` gives `st.App`: as the server starts, a background thread
 imports the page's modules and runs the page once (`warm_page`), so the first visitor does not wait
-for the imports of scikit-learn/scipy, pandas and Altair, nor for the first charts' templates. Once a
+for the imports of pandas and Altair, nor for the first charts' templates. The first page does not
+need scikit-learn (the blog's data is stored), so the warm-up imports it last, when nobody waits. Once a
 browser has connected (`SessionSignal`, the middleware `serve.py` gives `st.App`), that run is skipped:
 the visitor's own run does the same work, and two runs of the page on the server's one core would each
 take twice as long.
@@ -26,6 +27,7 @@ import gc
 import importlib
 import logging
 import runpy
+import sys
 import threading
 from pathlib import Path
 
@@ -33,18 +35,22 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 _lock = threading.Lock()
-_done: list[bool] = []  # [True] once this process has frozen its start-up objects
+_frozen_at: list[int] = []  # len(sys.modules) at each freeze of this process
+# Not needed by the first page (the blog's data is stored: gdcore.blog_data), only by other data sets:
+# the warm-up imports them last, when no one is waiting.
+DEFERRED_IMPORTS = ("sklearn.datasets",)
 
 
 def freeze_imports() -> bool:
-    """Collect, then freeze every tracked object, the first time it is called in this process; True if
-    this call did it."""
+    """Collect, then freeze every tracked object, the first time it is called in this process and again
+    whenever modules have been imported since (scikit-learn, when someone first asks for other data);
+    True if this call did it."""
     with _lock:
-        if _done:
+        if _frozen_at and len(sys.modules) <= _frozen_at[-1]:
             return False
         gc.collect()
         gc.freeze()
-        _done.append(True)
+        _frozen_at.append(len(sys.modules))
         return True
 
 
@@ -87,16 +93,26 @@ def warm_page(page: Path, connected: threading.Event | None = None) -> None:
     """Import the page's modules, then, unless a session has `connected` by then, run the page once in
     Streamlit's bare mode (no session: its elements go nowhere), which puts the blog's default experiment
     in the shared caches and builds the charts' templates; a first real run then costs about what a
-    rerun does. A session that arrives during the imports waits only for the module being imported
-    (Python's import lock); one that arrives during the bare run runs beside it."""
+    rerun does. Last, still only if no session has connected, import DEFERRED_IMPORTS and freeze them
+    too. A session that arrives during the imports waits only for the module being imported (Python's
+    import lock); one that arrives during the bare run runs beside it."""
     quiet = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
     bare_mode_warning = BareModeFilter()
+
+    def waited_for() -> bool:
+        return connected is not None and connected.is_set()
+
     try:
         import_page_modules(page)
-        if connected is not None and connected.is_set():
+        if waited_for():
             return
         quiet.addFilter(bare_mode_warning)
         runpy.run_path(str(page), run_name="__main__")
+        if waited_for():
+            return
+        for name in DEFERRED_IMPORTS:
+            importlib.import_module(name)
+        freeze_imports()
     except Exception:  # only a warm-up: a real session shows whatever is wrong
         logging.getLogger(__name__).exception("warming up %s failed", page)
     finally:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_regression
@@ -11,10 +14,42 @@ import gdcore
 
 def test_default_data_is_the_blogs_make_regression_call():
     """make_regression(n_samples=100, n_features=1, noise=20, random_state=42), as in the blog."""
-    X, y = make_regression(n_samples=100, n_features=1, noise=20, random_state=42)
+    X, y, coef = make_regression(n_samples=100, n_features=1, noise=20, coef=True, random_state=42)
     data = gdcore.make_data()
     np.testing.assert_array_equal(data.X, X)
     np.testing.assert_array_equal(data.y, y)
+    np.testing.assert_array_equal(data.coef, np.atleast_1d(coef))
+
+
+def test_the_blogs_data_comes_without_importing_scikit_learn():
+    """The default data is make_regression's stored output (gdcore.blog_data, compared bit for bit
+    above): a fresh process makes it without importing scikit-learn; any other arguments import it."""
+    script = (
+        "import sys, gdcore\n"
+        "gdcore.make_data()\n"
+        "before = 'sklearn' in sys.modules\n"
+        "gdcore.make_data(intercept=0.5)\n"
+        "print(before, 'sklearn' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "True"]
+
+
+@pytest.mark.parametrize("change", [{"intercept": 0.5}, {"seed": 7}, {"noise": 5.0}, {"n_samples": 99}])
+def test_any_other_arguments_call_make_regression(change):
+    arguments = {"n_samples": 100, "n_features": 1, "noise": 20.0, "bias": 0.0, "random_state": 42}
+    renamed = {"intercept": "bias", "seed": "random_state"}
+    arguments |= {renamed.get(k, k): v for k, v in change.items()}
+    X, y = make_regression(**arguments)
+    data = gdcore.make_data(**change)
+    np.testing.assert_array_equal(data.X, X)
+    np.testing.assert_array_equal(data.y, y)
+
+
+def test_the_stored_data_is_a_fresh_copy_each_time():
+    first = gdcore.make_data()
+    first.X[0, 0] = 1e9
+    assert gdcore.make_data().X[0, 0] != 1e9
 
 
 @pytest.mark.parametrize(("n_samples", "n_features"), [(2, 1), (37, 4), (200, 50)])
