@@ -76,7 +76,12 @@ def chart_json(chart: ChartSpec) -> str:
     spec.pop("datasets", None)
     spec.setdefault("width", "container")
     data = ",".join(
-        f"{json.dumps(name)}:{table.to_json(orient='records', double_precision=15)}"
+        f"{json.dumps(name)}:"
+        + (
+            table.to_json(orient="records", double_precision=15)
+            if isinstance(table, pd.DataFrame)
+            else json.dumps(table, allow_nan=False)
+        )
         for name, table in chart.datasets.items()
     )
     return json.dumps(spec, ensure_ascii=False, allow_nan=False)[:-1] + f',"datasets":{{{data}}}}}'

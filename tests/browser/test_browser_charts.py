@@ -110,6 +110,43 @@ def test_the_landscape_is_drawn_at_equal_scale(new_app_page, screenshots, width)
 
 
 @pytest.mark.parametrize("width", (390, 1440))
+def test_the_contours_are_the_level_sets_of_the_mse_where_the_axes_say(new_app_page, width):
+    """The level sets are drawn by a map of their own (a projection, not the axes' scales): each closed
+    one must be the literal MSE's ellipse, read through the axes' ticks. An ellipse J(w, b) = J* + h is
+    centred on the least-squares optimum, and spans 2 sqrt(h (H^-1)_ww) in w and 2 sqrt(h (H^-1)_bb)
+    in b (H = A^T A / n: J - J* = (z - z*)^T H (z - z*))."""
+    app = open_at(new_app_page, width)
+    chart = chart_titled(app, "Loss landscape")
+    box = plot_box(chart)
+    # The end labels are pulled inside the plot (labelFlush): read the others.
+    x_ticks, y_ticks = axis(chart, "X")[1:-1], axis(chart, "Y")[1:-1]
+    x_fit = np.polyfit([p for _, p in x_ticks], [number(t) for t, _ in x_ticks], 1)  # pixel -> w
+    y_fit = np.polyfit([p for _, p in y_ticks], [number(t) for t, _ in y_ticks], 1)  # pixel -> b
+    drawn = chart.evaluate(
+        """chart => [...chart.querySelectorAll('g.mark-shape path')].map(p => {
+             const r = p.getBoundingClientRect();
+             return {left: r.x, right: r.x + r.width, top: r.y, bottom: r.y + r.height}; })"""
+    )
+    inside = [r for r in drawn if r["left"] > box["left"] + 1 and r["right"] < box["right"] - 1]
+    inside = [r for r in inside if r["top"] > box["top"] + 1 and r["bottom"] < box["bottom"] - 1]
+    assert len(inside) >= 3, (drawn, box)  # the blog's optimum is well inside: its small ellipses are whole
+    X, y = make_regression(n_samples=100, n_features=1, noise=20.0, bias=0.0, random_state=42)
+    A = np.column_stack([X, np.ones(100)])
+    (w_star, b_star), *_ = np.linalg.lstsq(A, y, rcond=None)
+    H_inv = np.linalg.inv(A.T @ A / 100)
+    for r in inside:
+        w_lo, w_hi = sorted(np.polyval(x_fit, [r["left"], r["right"]]))
+        b_lo, b_hi = sorted(np.polyval(y_fit, [r["bottom"], r["top"]]))
+        half_w, half_b = (w_hi - w_lo) / 2, (b_hi - b_lo) / 2
+        one_pixel = abs(x_fit[0])  # units per pixel (the stroke and the bounding box are read to ~1 px)
+        assert (w_lo + w_hi) / 2 == pytest.approx(w_star, abs=2 * one_pixel), r
+        assert (b_lo + b_hi) / 2 == pytest.approx(b_star, abs=2 * one_pixel), r
+        h = half_w**2 / H_inv[0, 0]  # the level, from the ellipse's width; its height must agree
+        assert half_b == pytest.approx(np.sqrt(h * H_inv[1, 1]), abs=2 * one_pixel), (r, h)
+    app.assert_no_console_errors()
+
+
+@pytest.mark.parametrize("width", (390, 1440))
 def test_a_path_that_leaves_the_landscape_gets_an_arrow_at_the_edge(new_app_page, screenshots, width):
     """alpha = 10: the label names the last epoch seen inside the picture; the literal loop's point at
     that epoch is inside the plotted region and the next one is outside."""

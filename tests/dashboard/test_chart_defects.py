@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import design_matrix
+from conftest import chart_tables, design_matrix
 from sklearn.datasets import load_diabetes, make_regression
 from streamlit.testing.v1 import AppTest
 
@@ -56,9 +56,9 @@ def decode(arrow: bytes) -> pd.DataFrame:
 
 def chart(at: AppTest, dataset: str) -> tuple[dict[str, pd.DataFrame], dict]:
     """({data set: table}, Vega-Lite spec) of the one chart that ships a data set named `dataset`."""
-    found = [c for c in at.get("vega_lite_chart") if dataset in {ds.name for ds in c.proto.datasets}]
+    found = [c for c in at.get("vega_lite_chart") if dataset in chart_tables(c.proto)]
     assert len(found) == 1, f"{len(found)} charts with a data set {dataset!r}"
-    return {ds.name: decode(ds.data.data) for ds in found[0].proto.datasets}, json.loads(found[0].proto.spec)
+    return chart_tables(found[0].proto), json.loads(found[0].proto.spec)
 
 
 def params(spec: dict) -> dict[str, dict]:
@@ -166,7 +166,15 @@ def test_landscape_draws_contour_lines_of_the_mse_not_a_grid(default_app):
     assert "cells" not in data
     contours = data["contours"]
     [level_layer] = layers_reading(spec, "contours")
-    assert level_layer["mark"]["type"] == "line"
+    # One GeoJSON line per level set, placed by the axes' own map (see the equal-scale test below):
+    # pixel x = (u - u_lo) / per_pixel, pixel y = (v_hi - v) / per_pixel.
+    assert level_layer["mark"]["type"] == "geoshape" and level_layer["mark"]["filled"] is False
+    assert level_layer["projection"] == {
+        "type": "identity",
+        "reflectY": True,
+        "scale": {"expr": "1 / per_pixel"},
+        "translate": {"expr": "[-u_lo / per_pixel, v_hi / per_pixel]"},
+    }
     X, y = synthetic(1)
     _, floor = lstsq(X, y)
     # Every sampled point lies on its level set of the literal MSE (points where a line was cut at the
@@ -252,8 +260,8 @@ def test_landscape_stays_bounded_with_ten_features_and_six_optimizers():
         {"features": "10", "optimizers": "gd,momentum,nesterov,adagrad,rmsprop,adam", "epochs": "20000"}
     )
     for c in at.get("vega_lite_chart"):
-        rows = sum(len(decode(ds.data.data)) for ds in c.proto.datasets)
-        assert rows <= MAX_ROWS, f"{[ds.name for ds in c.proto.datasets]}: {rows:,} rows"
+        rows = sum(len(table) for table in chart_tables(c.proto).values())
+        assert rows <= MAX_ROWS, f"{list(chart_tables(c.proto))}: {rows:,} rows"
 
 
 # ---------------------------------------------------------------- item 3: the epoch slider
