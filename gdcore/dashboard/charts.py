@@ -942,7 +942,8 @@ def landscape_chart(
     path over them, u and v at equal scale: the box `bounds` is always shown, and the browser widens
     whichever side the plot's aspect leaves room for (Vega-Lite expressions of the plot's width and
     height), so a round bowl is drawn round at any screen width. Where a path leaves the picture, an
-    arrow at the edge points the way it went, labelled with the last epoch seen.
+    arrow at the edge points the way it went, labelled with the last epoch seen (those layers only when
+    some point of a path lies outside the box).
 
     Single step (`arrows`, `singlestep.step_arrows`'s table, and `step_epoch`): the play head stays at
     that epoch (no play controls: the page's step control is the one epoch control) and the arrows are
@@ -959,6 +960,10 @@ def landscape_chart(
     params |= {"epoch": int(step_epoch) if stepping and step_epoch is not None else last, "last_epoch": last}
     datasets = {"contours": contour_features(contours), "path": path, "marks": marks}
     penalized = bool((marks["what"] == REFERENCE_MARK).any())  # a ridge landscape (`landscape_tables`)
+    # The plot always shows the box (it only widens it), so a path with every point in the box never
+    # leaves the picture: no layers for the arrows at the edge (five layers less for the browser to draw).
+    (u_lo, u_hi), (v_lo, v_hi) = bounds
+    leaves = not bool((path["u"].between(u_lo, u_hi) & path["v"].between(v_lo, v_hi)).all())
     return ChartSpec(
         _landscape_template(
             runs,
@@ -968,6 +973,7 @@ def landscape_chart(
             clickable,
             tuple(name for name in STEP_ARROW_COLORS if stepping and name in set(arrows["arrow"])),
             penalized,
+            leaves,
         ),
         datasets | ({"arrows": arrows} if stepping else {}),
         params,
@@ -988,6 +994,7 @@ def _landscape_template(
     clickable: bool = False,
     arrow_names: tuple[str, ...] = (),
     penalized: bool = False,
+    leaves: bool = True,
 ) -> alt.TopLevelMixin:
     loss = loss_name(penalized)
     kinds = ["start", f"{optimum_name(penalized)} optimum"] + ([REFERENCE_MARK] if penalized else [])
@@ -1201,8 +1208,7 @@ def _landscape_template(
             *reference,
             trail,
             dots,
-            arrows,
-            *labels,
+            *([arrows, *labels] if leaves else []),
             points,
             *names,
             now_dots,

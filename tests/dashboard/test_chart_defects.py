@@ -225,6 +225,8 @@ def test_landscape_axes_are_at_equal_scale(default_app):
     for u, v in [*literal, theta]:
         assert abs(u - cu) <= hu and abs(v - cv) <= hv
     assert any("same scale" in c for c in captions(default_app))
+    # So no step can leave the picture (it shows at least the box): no layers for arrows at the edge.
+    assert not [layer for layer in layers(spec) if "off the chart" in json.dumps(layer)]
 
 
 def test_a_path_that_leaves_says_where_it_went():
@@ -245,6 +247,7 @@ def test_a_path_that_leaves_says_where_it_went():
     assert f"epoch 100, is at w = {literal[100, 0]:.3g}, b = {literal[100, 1]:.3g}" in note
     # Nothing beyond is shipped: the path's last real row is the last epoch within reach.
     assert data["path"]["epoch"].max() == first - 1
+    assert [layer for layer in layers(spec) if "off the chart" in json.dumps(layer)]
     arrows = [
         layer for layer in layers_reading(spec, "path") if layer["mark"].get("shape") == "triangle-right"
     ]
