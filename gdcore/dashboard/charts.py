@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -52,16 +53,26 @@ class Template:
 
 def template(builder):
     """Cache a chart builder by its (hashable, structural) arguments: Altair's object construction and
-    serialisation cost ~5 ms a layer, so each chart shape is built once and only its data changes."""
+    serialisation cost ~5-20 ms a layer (the landscape's first build ~0.3 s), so each chart shape is
+    built once and only its data changes. One build at a time per builder: a second thread that asks
+    while one is being built waits for it instead of building it again beside it (a visitor's first run
+    and the server's warm-up, which draw the same charts in the same order, share one core)."""
 
     @functools.lru_cache(maxsize=128)
-    def cached(*args) -> Template:
+    def build(*args) -> Template:
         chart = builder(*args)
         spec = chart.to_dict(validate=False)
         spec.pop("config", None)  # Altair's default theme; the dashboard's theme applies instead
         return Template(chart, spec)
 
-    cached.__doc__ = builder.__doc__
+    one_at_a_time = threading.RLock()
+
+    @functools.wraps(builder)
+    def cached(*args) -> Template:
+        with one_at_a_time:
+            return build(*args)
+
+    cached.cache_clear = build.cache_clear
     return cached
 
 

@@ -256,3 +256,29 @@ def test_a_trajectory_becomes_a_table():
     np.testing.assert_array_equal(frame[["w_x1", "w_x2"]].to_numpy(), run.weights)
     direct = [gdcore.mse(data.X, data.y, run.weights[t], run.bias[t]) for t in range(6)]
     np.testing.assert_allclose(frame["loss"], direct, rtol=1e-9)
+
+
+def test_a_template_is_built_once_when_two_threads_ask_for_it_at_once():
+    """The warm-up and a first visitor draw the same charts: the second waits for the first's build."""
+    import threading
+    import time
+
+    import altair as alt
+
+    builds = []
+
+    @charts.template
+    def slow(kind: str):
+        builds.append(kind)
+        time.sleep(0.2)
+        return alt.Chart().mark_point()
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(slow("a"))) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert builds == ["a"] and len(results) == 3 and all(r is results[0] for r in results)
+    slow("b")
+    assert builds == ["a", "b"]
