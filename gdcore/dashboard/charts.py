@@ -1030,17 +1030,19 @@ def _landscape_template(
     y = alt.Y("v:Q", title=v_title, scale=scale("v"), axis=axis)
     # The level sets are GeoJSON lines (`contour_features`: one item per piece, not per point, which is
     # most of the browser's work to draw the landscape) placed by a projection that is the axes' own
-    # map: pixel = (u - u_lo) / per_pixel across, (v_hi - v) / per_pixel down.
+    # map: pixel = (u - u_lo) / per_pixel across, (v_hi - v) / per_pixel down. No fill (not even a
+    # transparent one): a click inside an ellipse must reach the click grid under it.
     pixels = {
         "type": "identity",
         "reflectY": True,
         "scale": alt.ExprRef("1 / per_pixel"),
         "translate": alt.ExprRef("[-u_lo / per_pixel, v_hi / per_pixel]"),
     }
+    unfilled = {"filled": False, "fill": None, "clip": True}
     levels = (
         alt.Chart(_data("contours"))
         .transform_filter("!datum.properties.reference")
-        .mark_geoshape(filled=False, strokeWidth=1.3, clip=True)
+        .mark_geoshape(**unfilled, strokeWidth=1.3)
         .project(**pixels)
         .encode(
             color=alt.Color(
@@ -1059,9 +1061,7 @@ def _landscape_template(
     plain_levels = (
         alt.Chart(_data("contours"))
         .transform_filter("datum.properties.reference")
-        .mark_geoshape(
-            filled=False, strokeWidth=1, strokeDash=[4, 3], stroke=COLORS["data"], opacity=0.8, clip=True
-        )
+        .mark_geoshape(**unfilled, strokeWidth=1, strokeDash=[4, 3], stroke=COLORS["data"], opacity=0.8)
         .project(**pixels)
         .encode(
             tooltip=[

@@ -169,6 +169,7 @@ def test_landscape_draws_contour_lines_of_the_mse_not_a_grid(default_app):
     # One GeoJSON line per level set, placed by the axes' own map (see the equal-scale test below):
     # pixel x = (u - u_lo) / per_pixel, pixel y = (v_hi - v) / per_pixel.
     assert level_layer["mark"]["type"] == "geoshape" and level_layer["mark"]["filled"] is False
+    assert level_layer["mark"]["fill"] is None  # a click inside an ellipse reaches the click grid
     assert level_layer["projection"] == {
         "type": "identity",
         "reflectY": True,
