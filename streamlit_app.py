@@ -83,7 +83,7 @@ def main() -> None:
     if scales:
         st.warning(scales, icon="📏")
     headline(runs, prepared, settings, prepared_key, csv_bytes)
-    charts_section(prepared, runs, overlay_runs(settings, prepared_key, csv_bytes))
+    charts_section(prepared, runs, settings, overlay_runs(settings, prepared_key, csv_bytes))
     compare_section(
         prepared, runs, parameter_names(prepared.train), prepared_key, settings.run_plan(), csv_bytes
     )

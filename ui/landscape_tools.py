@@ -24,7 +24,6 @@ STEP_NOTICE = "step_notice"  # session key: an epoch typed outside the run, and 
 CLICK = "landscape_click"  # widget key of the landscape's click selection, before its number
 CLICKS = "landscape_clicks"  # session key: clicks handled so far (a new widget key after each one)
 CLICK_NOTICE = "click_notice"  # session key: what the last click on the landscape did
-START_CHANGED = "start_changed"  # session key: a click set the start (the whole page reruns)
 W0_EACH = "w0_each"  # session and URL key: one start per weight (Settings.w0_each), set by a click
 
 
@@ -134,7 +133,6 @@ def set_start_from_click(key: str, names: tuple[str, ...], i: int, j: int) -> No
             f"The click on the landscape gave no usable point (got {str(point)[:80]}); the start is unchanged."
         )
         return
-    st.session_state[START_CHANGED] = True
     d = len(names) - 1
     weights = list(st.session_state.get(W0_EACH) or [float(st.session_state["w0"])] * d)
     low, high = input_range("w0")

@@ -22,6 +22,7 @@ from ui import cache, landscape_tools
 from ui.budget import trial_runs, untried_step_note
 from ui.chart_memo import PAYLOADS, DrawnChart, drawn_chart
 from ui.startup import page_fragment
+from ui.state import rerun_page_if_settings_changed
 
 AFTER_CHARTS = "after-charts"  # the anchor the skip link above the charts points to
 DRAWN_CHARTS = "drawn_charts"  # session key: the charts this run drew above the tabs (for the report)
@@ -267,13 +268,12 @@ def time_charts(prepared, runs, charted) -> None:
         )
 
 
-def charts_section(prepared, runs, overlay=None) -> None:
-    """The four charts of `runs`; `overlay` ({name: run}, e.g. the blog's code as published) is drawn
-    beside them on the loss and parameter charts only."""
+def charts_section(prepared, runs, settings, overlay=None) -> None:
+    """The four charts of `runs` (run with the page's `settings`); `overlay` ({name: run}, e.g. the
+    blog's code as published) is drawn beside them on the loss and parameter charts only."""
     fit, train = prepared.fit, prepared.train
     charted = {**runs, **(overlay or {})}
     st.session_state[DRAWN_CHARTS] = []
-    st.session_state.pop(landscape_tools.START_CHANGED, None)  # the whole page's run: its runs start there
     time_charts(prepared, runs, charted)
     names = parameter_names(train)
     main_name, main_run = next(iter(runs.items()))
@@ -342,7 +342,7 @@ def charts_section(prepared, runs, overlay=None) -> None:
         )
         if prepared.scaler is not None:
             st.caption("The weights multiply the features' z-scores; the target keeps its units.")
-    landscape(prepared, runs, names)
+    landscape(prepared, runs, names, settings)
     st.html('<div id="after-charts"></div>')  # AFTER_CHARTS: the skip link's target (literal HTML only)
 
 
@@ -375,12 +375,11 @@ def step_sizes(prepared, runs) -> None:
 
 
 @page_fragment
-def landscape(prepared, runs, names) -> None:
+def landscape(prepared, runs, names, settings) -> None:
     """The loss landscape, a fragment: its axis pickers, single step and a click that gives no point
     redraw it alone (its chart replaced in the report's list: `charts_in_place`); a click that sets the
-    start reruns the whole page, whose runs start there."""
-    if st.session_state.pop(landscape_tools.START_CHANGED, False):
-        st.rerun(scope="app")
+    start changes the page's settings, so the whole page reruns, and its runs start there."""
+    rerun_page_if_settings_changed(settings)
     with charts_in_place("landscape_drawn"):
         landscape_section(prepared, runs, names)
 

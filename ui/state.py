@@ -108,6 +108,15 @@ def new_seed() -> None:
     st.session_state["seed"] = secrets.randbelow(1_000_000)
 
 
+def rerun_page_if_settings_changed(settings: Settings) -> None:
+    """In a fragment (its own rerun): when one of its widgets changed a setting of the whole page since
+    `settings` (the page's run) was read, such as the sweep's "Set epochs to ..." or a click on the
+    landscape that sets the start, rerun the whole page, so nothing above is left drawn for the old
+    settings."""
+    if current_settings() != settings:
+        st.rerun(scope="app")
+
+
 def current_settings() -> Settings:
     values = {key: st.session_state[key] for key in KEYS}
     values["optimizers"] = tuple(values["optimizers"])

@@ -11,7 +11,7 @@ from ui.budget import sweep_fits
 from ui.cache import outlooks, sweep
 from ui.results import show_chart
 from ui.startup import page_fragment
-from ui.state import current_settings
+from ui.state import rerun_page_if_settings_changed
 
 SWEPT_ALPHA = 1.0  # the sweep replaces alpha: one cache entry whatever alpha the slider shows
 
@@ -22,8 +22,7 @@ def sweep_section(prepared_key, settings: Settings, prepared, start_loss: float,
     only, not the page above it (half the server's CPU per flip, measured). A widget in it that changes
     a setting of the whole page (the budget's "Set epochs to ...") reruns the whole page, so nothing
     above is left drawn for the old settings."""
-    if current_settings() != settings:
-        st.rerun(scope="app")
+    rerun_page_if_settings_changed(settings)
     if not st.toggle(
         "Compute the learning-rate sweep",
         key="sweep",
