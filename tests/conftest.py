@@ -6,15 +6,12 @@ scikit-learn, the literal loop `gdcore.reference_descend`), never against gdcore
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
 import pytest
 from hypothesis import strategies as st
 
@@ -110,25 +107,6 @@ def problems(draw, min_features: int = 1, max_features: int = 5, min_rows: int =
     noise = draw(st.sampled_from([0.0, 0.5, 5.0, 20.0]))
     y = X @ coef + rng.uniform(-10.0, 10.0) + noise * rng.normal(size=n)
     return Problem(X, y)
-
-
-def chart_tables(proto) -> dict[str, pd.DataFrame]:
-    """Every data set of a Vega-Lite chart as Streamlit ships it, each as a table: first the GeoJSON
-    lines kept in the spec (the landscape's contours: a row per point, u and v, with its feature's
-    number as `piece` and its properties), then the Arrow IPC tables."""
-    spec = json.loads(proto.spec)
-    tables = {}
-    for name, features in spec.get("datasets", {}).items():
-        tables[name] = pd.DataFrame(
-            [
-                {"u": u, "v": v, "piece": piece, **feature["properties"]}
-                for piece, feature in enumerate(features)
-                for u, v in feature["geometry"]["coordinates"]
-            ]
-        )
-    for ds in proto.datasets:
-        tables[ds.name] = pa.ipc.open_stream(ds.data.data).read_all().to_pandas()
-    return tables
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,6 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TypeVar
 
-import pandas as pd
 from streamlit.dataframe_util import convert_anything_to_arrow_bytes
 
 from gdcore.dashboard.charts import ChartSpec
@@ -80,12 +79,10 @@ def drawn_chart(spec: ChartSpec) -> DrawnChart:
 
 
 def vega_lite_payload(spec: ChartSpec) -> dict:
-    """The chart as `st.vega_lite_chart` takes it, each named table converted to Arrow IPC bytes once
-    (the conversion Streamlit would otherwise repeat on every rerun); GeoJSON stays JSON in the spec, as
-    Streamlit keeps it."""
+    """The chart as `st.vega_lite_chart` takes it, each named data set converted to Arrow IPC bytes once
+    (the conversion Streamlit would otherwise repeat on every rerun)."""
     payload = spec.vega_lite()
     payload["datasets"] = {
-        name: convert_anything_to_arrow_bytes(table) if isinstance(table, pd.DataFrame) else table
-        for name, table in payload["datasets"].items()
+        name: convert_anything_to_arrow_bytes(table) for name, table in payload["datasets"].items()
     }
     return payload

@@ -87,7 +87,7 @@ class ChartSpec:
     """
 
     template: Template
-    datasets: dict[str, pd.DataFrame | list[dict]]  # a table, or GeoJSON features (`contour_features`)
+    datasets: dict[str, pd.DataFrame]
     params: Mapping[str, object] = field(default_factory=dict)
     bindings: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
@@ -114,10 +114,7 @@ class ChartSpec:
     def altair(self) -> alt.TopLevelMixin:
         """A self-contained Altair chart (data inline, parameters set), e.g. to show in a notebook."""
         spec = self.vega_lite()
-        spec["datasets"] = {
-            name: table.to_dict("records") if isinstance(table, pd.DataFrame) else table
-            for name, table in self.datasets.items()
-        }
+        spec["datasets"] = {name: table.to_dict("records") for name, table in self.datasets.items()}
         return (
             alt.Chart.from_dict(spec, validate=False)
             if "mark" in spec
@@ -918,26 +915,6 @@ def contour_rows(c, reference: bool) -> pd.DataFrame:
     )
 
 
-def contour_features(contours: pd.DataFrame) -> list[dict]:
-    """`landscape_tables`' contour rows as GeoJSON: one LineString Feature per piece, its points in
-    order, with the piece's level, loss and reference flag as properties (how the landscape draws them)."""
-    features = []
-    for _, piece in contours.sort_values(["piece", "order"]).groupby("piece", sort=True):
-        first = piece.iloc[0]
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "LineString", "coordinates": piece[["u", "v"]].to_numpy().tolist()},
-                "properties": {
-                    "level": float(first["level"]),
-                    "loss": float(first["loss"]),
-                    "reference": bool(first["reference"]),
-                },
-            }
-        )
-    return features
-
-
 def landscape_chart(
     contours: pd.DataFrame,
     path: pd.DataFrame,
@@ -969,7 +946,7 @@ def landscape_chart(
     last = int(epochs.max()) if len(epochs) else 0
     stepping = arrows is not None
     params |= {"epoch": int(step_epoch) if stepping and step_epoch is not None else last, "last_epoch": last}
-    datasets = {"contours": contour_features(contours), "path": path, "marks": marks}
+    datasets = {"contours": contours, "path": path, "marks": marks}
     penalized = bool((marks["what"] == REFERENCE_MARK).any())  # a ridge landscape (`landscape_tables`)
     # The plot always shows the box (it only widens it), so a path with every point in the box never
     # leaves the picture: no layers for the arrows at the edge (five layers less for the browser to draw).
@@ -1028,45 +1005,60 @@ def _landscape_template(
     axis = alt.Axis(labelExpr=READABLE_NUMBER, labelFlush=30)
     x = alt.X("u:Q", title=u_title, scale=scale("u"), axis=axis)
     y = alt.Y("v:Q", title=v_title, scale=scale("v"), axis=axis)
-    # The level sets are GeoJSON lines (`contour_features`: one item per piece, not per point, which is
-    # most of the browser's work to draw the landscape) placed by a projection that is the axes' own
-    # map: pixel = (u - u_lo) / per_pixel across, (v_hi - v) / per_pixel down. No fill (not even a
-    # transparent one): a click inside an ellipse must reach the click grid under it.
-    pixels = {
-        "type": "identity",
-        "reflectY": True,
-        "scale": alt.ExprRef("1 / per_pixel"),
-        "translate": alt.ExprRef("[-u_lo / per_pixel, v_hi / per_pixel]"),
-    }
-    unfilled = {"filled": False, "fill": None, "clip": True}
-    levels = (
-        alt.Chart(_data("contours"))
-        .transform_filter("!datum.properties.reference")
-        .mark_geoshape(**unfilled, strokeWidth=1.3)
-        .project(**pixels)
-        .encode(
-            color=alt.Color(
-                "properties.level:Q",
-                title=[f"{loss} above", "the minimum"],
-                scale=alt.Scale(type="log", scheme={"name": "blues", "extent": [1.0, 0.25]}),
-                legend=alt.Legend(orient="bottom", format="~s", gradientLength=140),
-            ),
-            tooltip=[
-                alt.Tooltip("properties.loss:Q", title=f"{loss} on this line", format=",.4~f"),
-                alt.Tooltip("properties.level:Q", title="above the minimum", format=",~g"),
-            ],
+
+    # Each level set is drawn as one GeoJSON line, not as a line mark's item per point (the items, each
+    # with its encodings interpreted, were most of the browser's work to draw the landscape): the
+    # browser gathers each piece's points, in the table's order, into a LineString, placed by a
+    # projection that is the axes' own map: pixel = (u - u_lo) / per_pixel across, (v_hi - v) /
+    # per_pixel down. No fill (not even a transparent one): a click inside an ellipse must reach the
+    # click grid under it.
+    def level_lines(reference: bool) -> alt.Chart:
+        chart = alt.Chart(_data("contours"))
+        if penalized:  # only a ridge landscape has the reference rows to tell apart
+            chart = chart.transform_filter(f"{'' if reference else '!'}datum.reference")
+        return (
+            chart.transform_calculate(xy="[datum.u, datum.v]")
+            .transform_aggregate([{"op": "values", "as": "points"}], groupby=["piece", "level", "loss"])
+            .transform_calculate(type="'Feature'")
+            .transform_calculate(geometry="{type: 'LineString', coordinates: pluck(datum.points, 'xy')}")
+            .mark_geoshape(filled=False, fill=None, clip=True)
+            .project(
+                type="identity",
+                reflectY=True,
+                scale=alt.ExprRef("1 / per_pixel"),
+                translate=alt.ExprRef("[-u_lo / per_pixel, v_hi / per_pixel]"),
+            )
         )
+
+    levels = level_lines(reference=False).encode(
+        color=alt.Color(
+            "level:Q",
+            title=[f"{loss} above", "the minimum"],
+            scale=alt.Scale(type="log", scheme={"name": "blues", "extent": [1.0, 0.25]}),
+            legend=alt.Legend(orient="bottom", format="~s", gradientLength=140),
+        ),
+        strokeWidth=alt.value(1.3),
+        tooltip=[
+            alt.Tooltip("loss:Q", title=f"{loss} on this line", format=",.4~f"),
+            alt.Tooltip("level:Q", title="above the minimum", format=",~g"),
+        ],
     )
     # A ridge landscape: the bowl without the penalty, faint, for comparison (its own exact ellipses).
     plain_levels = (
-        alt.Chart(_data("contours"))
-        .transform_filter("datum.properties.reference")
-        .mark_geoshape(**unfilled, strokeWidth=1, strokeDash=[4, 3], stroke=COLORS["data"], opacity=0.8)
-        .project(**pixels)
+        level_lines(reference=True)
+        .mark_geoshape(
+            filled=False,
+            fill=None,
+            clip=True,
+            strokeWidth=1,
+            strokeDash=[4, 3],
+            stroke=COLORS["data"],
+            opacity=0.8,
+        )
         .encode(
             tooltip=[
-                alt.Tooltip("properties.loss:Q", title="MSE on this line (no penalty)", format=",.4~f"),
-                alt.Tooltip("properties.level:Q", title="above its minimum", format=",~g"),
+                alt.Tooltip("loss:Q", title="MSE on this line (no penalty)", format=",.4~f"),
+                alt.Tooltip("level:Q", title="above its minimum", format=",~g"),
             ],
         )
     )

@@ -76,12 +76,7 @@ def chart_json(chart: ChartSpec) -> str:
     spec.pop("datasets", None)
     spec.setdefault("width", "container")
     data = ",".join(
-        f"{json.dumps(name)}:"
-        + (
-            table.to_json(orient="records", double_precision=15)
-            if isinstance(table, pd.DataFrame)
-            else json.dumps(table, allow_nan=False)
-        )
+        f"{json.dumps(name)}:{table.to_json(orient='records', double_precision=15)}"
         for name, table in chart.datasets.items()
     )
     return json.dumps(spec, ensure_ascii=False, allow_nan=False)[:-1] + f',"datasets":{{{data}}}}}'

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import BLOG_LINE, REPO_ROOT, chart_tables, design_matrix, open_tab
+from conftest import BLOG_LINE, REPO_ROOT, design_matrix, open_tab
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
@@ -95,7 +95,7 @@ def chart_data(at: AppTest) -> dict[str, dict[str, pd.DataFrame]]:
     """{kind: {data set name: table}} for every Vega-Lite chart; kind from CHART_KINDS, else the first name."""
     found = {}
     for chart in at.get("vega_lite_chart"):
-        tables = chart_tables(chart.proto)
+        tables = {ds.name: decode(ds.data.data) for ds in chart.proto.datasets}
         kind = next((k for k, name in CHART_KINDS.items() if name in tables), next(iter(tables), "?"))
         if kind == "?" and "predictions" in tables:
             kind = "fit"
@@ -106,7 +106,7 @@ def chart_data(at: AppTest) -> dict[str, dict[str, pd.DataFrame]]:
 
 def chart_spec(at: AppTest, kind: str) -> str:
     for chart in at.get("vega_lite_chart"):
-        if CHART_KINDS[kind] in chart_tables(chart.proto):
+        if CHART_KINDS[kind] in {ds.name for ds in chart.proto.datasets}:
             return chart.proto.spec
     raise AssertionError(f"no {kind} chart")
 

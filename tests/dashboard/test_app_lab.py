@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import chart_tables, design_matrix, open_tab
+from conftest import design_matrix, open_tab
 from sklearn.datasets import load_diabetes, make_regression
 from sklearn.linear_model import LinearRegression
 from streamlit.testing.v1 import AppTest
@@ -56,8 +56,8 @@ def charts(at: AppTest) -> dict[str, tuple[dict[str, pd.DataFrame], dict]]:
     """{name of the chart's first data set: ({data set: table}, Vega-Lite spec)} for every chart."""
     found = {}
     for chart in at.get("vega_lite_chart"):
-        tables = chart_tables(chart.proto)
-        first = next(iter(tables))
+        tables = {ds.name: decode(ds.data.data) for ds in chart.proto.datasets}
+        first = chart.proto.datasets[0].name
         assert first not in found, f"two charts whose first data set is {first}"
         found[first] = (tables, json.loads(chart.proto.spec))
     return found

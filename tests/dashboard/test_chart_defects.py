@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import chart_tables, design_matrix
+from conftest import design_matrix
 from sklearn.datasets import load_diabetes, make_regression
 from streamlit.testing.v1 import AppTest
 
@@ -56,9 +56,9 @@ def decode(arrow: bytes) -> pd.DataFrame:
 
 def chart(at: AppTest, dataset: str) -> tuple[dict[str, pd.DataFrame], dict]:
     """({data set: table}, Vega-Lite spec) of the one chart that ships a data set named `dataset`."""
-    found = [c for c in at.get("vega_lite_chart") if dataset in chart_tables(c.proto)]
+    found = [c for c in at.get("vega_lite_chart") if dataset in {ds.name for ds in c.proto.datasets}]
     assert len(found) == 1, f"{len(found)} charts with a data set {dataset!r}"
-    return chart_tables(found[0].proto), json.loads(found[0].proto.spec)
+    return {ds.name: decode(ds.data.data) for ds in found[0].proto.datasets}, json.loads(found[0].proto.spec)
 
 
 def params(spec: dict) -> dict[str, dict]:
@@ -166,8 +166,9 @@ def test_landscape_draws_contour_lines_of_the_mse_not_a_grid(default_app):
     assert "cells" not in data
     contours = data["contours"]
     [level_layer] = layers_reading(spec, "contours")
-    # One GeoJSON line per level set, placed by the axes' own map (see the equal-scale test below):
-    # pixel x = (u - u_lo) / per_pixel, pixel y = (v_hi - v) / per_pixel.
+    # One line per level set (the browser gathers each piece's points in order into a GeoJSON line),
+    # placed by the axes' own map (see the equal-scale test below): pixel x = (u - u_lo) / per_pixel,
+    # pixel y = (v_hi - v) / per_pixel.
     assert level_layer["mark"]["type"] == "geoshape" and level_layer["mark"]["filled"] is False
     assert level_layer["mark"]["fill"] is None  # a click inside an ellipse reaches the click grid
     assert level_layer["projection"] == {
@@ -176,6 +177,12 @@ def test_landscape_draws_contour_lines_of_the_mse_not_a_grid(default_app):
         "scale": {"expr": "1 / per_pixel"},
         "translate": {"expr": "[-u_lo / per_pixel, v_hi / per_pixel]"},
     }
+    steps = level_layer["transform"]
+    assert steps[0] == {"calculate": "[datum.u, datum.v]", "as": "xy"}
+    assert steps[1] == {"aggregate": [{"op": "values", "as": "points"}], "groupby": ["piece", "level", "loss"]}
+    assert {"calculate": "{type: 'LineString', coordinates: pluck(datum.points, 'xy')}", "as": "geometry"} in steps
+    # the table's order within each piece is the line's order
+    assert (contours.groupby("piece")["order"].diff().dropna() > 0).all()
     X, y = synthetic(1)
     _, floor = lstsq(X, y)
     # Every sampled point lies on its level set of the literal MSE (points where a line was cut at the
@@ -264,8 +271,8 @@ def test_landscape_stays_bounded_with_ten_features_and_six_optimizers():
         {"features": "10", "optimizers": "gd,momentum,nesterov,adagrad,rmsprop,adam", "epochs": "20000"}
     )
     for c in at.get("vega_lite_chart"):
-        rows = sum(len(table) for table in chart_tables(c.proto).values())
-        assert rows <= MAX_ROWS, f"{list(chart_tables(c.proto))}: {rows:,} rows"
+        rows = sum(len(decode(ds.data.data)) for ds in c.proto.datasets)
+        assert rows <= MAX_ROWS, f"{[ds.name for ds in c.proto.datasets]}: {rows:,} rows"
 
 
 # ---------------------------------------------------------------- item 3: the epoch slider

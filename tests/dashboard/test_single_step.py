@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import chart_tables, literal_gd
+from conftest import literal_gd
 from streamlit.testing.v1 import AppTest
 
 import gdcore
@@ -218,7 +218,7 @@ def test_epochs_outside_the_run_are_refused(blog):
 
 def landscape_datasets(at: AppTest) -> dict[str, object]:
     for chart in at.get("vega_lite_chart"):
-        names = set(chart_tables(chart.proto))
+        names = {ds.name for ds in chart.proto.datasets}
         if "contours" in names:
             return {"names": names, "proto": chart.proto, "spec": json.loads(chart.proto.spec)}
     raise AssertionError("no landscape")
