@@ -59,8 +59,14 @@ def make_data(
     noise = check("noise", noise)
     seed = check("seed", seed)
     intercept = check("intercept", intercept)
-    arguments = {"n_samples": n_samples, "n_features": n_features, "noise": noise, "seed": seed}
-    if arguments | {"intercept": intercept} == blog_data.ARGUMENTS:
+    arguments = {
+        "n_samples": n_samples,
+        "n_features": n_features,
+        "noise": noise,
+        "seed": seed,
+        "intercept": intercept,
+    }
+    if arguments == blog_data.ARGUMENTS:
         X, y, coef = np.array(blog_data.X)[:, None], np.array(blog_data.Y), np.array(blog_data.COEF)
     else:
         from sklearn.datasets import make_regression

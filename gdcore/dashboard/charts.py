@@ -1044,23 +1044,15 @@ def _landscape_template(
         ],
     )
     # A ridge landscape: the bowl without the penalty, faint, for comparison (its own exact ellipses).
-    plain_levels = (
-        level_lines(reference=True)
-        .mark_geoshape(
-            filled=False,
-            fill=None,
-            clip=True,
-            strokeWidth=1,
-            strokeDash=[4, 3],
-            stroke=COLORS["data"],
-            opacity=0.8,
-        )
-        .encode(
-            tooltip=[
-                alt.Tooltip("loss:Q", title="MSE on this line (no penalty)", format=",.4~f"),
-                alt.Tooltip("level:Q", title="above its minimum", format=",~g"),
-            ],
-        )
+    plain_levels = level_lines(reference=True).encode(
+        stroke=alt.value(COLORS["data"]),
+        strokeWidth=alt.value(1),
+        strokeDash=alt.value([4, 3]),
+        opacity=alt.value(0.8),
+        tooltip=[
+            alt.Tooltip("loss:Q", title="MSE on this line (no penalty)", format=",.4~f"),
+            alt.Tooltip("level:Q", title="above its minimum", format=",~g"),
+        ],
     )
     reference = [plain_levels] if penalized else []
     palette = RUN_PALETTE if len(runs) > 1 else [COLORS["w"]]
