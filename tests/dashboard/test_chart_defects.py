@@ -179,8 +179,14 @@ def test_landscape_draws_contour_lines_of_the_mse_not_a_grid(default_app):
     }
     steps = level_layer["transform"]
     assert steps[0] == {"calculate": "[datum.u, datum.v]", "as": "xy"}
-    assert steps[1] == {"aggregate": [{"op": "values", "as": "points"}], "groupby": ["piece", "level", "loss"]}
-    assert {"calculate": "{type: 'LineString', coordinates: pluck(datum.points, 'xy')}", "as": "geometry"} in steps
+    assert steps[1] == {
+        "aggregate": [{"op": "values", "as": "points"}],
+        "groupby": ["piece", "level", "loss"],
+    }
+    assert {
+        "calculate": "{type: 'LineString', coordinates: pluck(datum.points, 'xy')}",
+        "as": "geometry",
+    } in steps
     # the table's order within each piece is the line's order
     assert (contours.groupby("piece")["order"].diff().dropna() > 0).all()
     X, y = synthetic(1)
