@@ -72,7 +72,6 @@ def template(builder):
         with one_at_a_time:
             return build(*args)
 
-    cached.cache_clear = build.cache_clear
     return cached
 
 
